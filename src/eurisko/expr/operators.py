@@ -1,0 +1,230 @@
+"""The operator registry: every operator is declared once, here or by `register_operator`.
+
+An entry carries everything each layer needs: the numpy function (reference evaluator),
+the SymPy function (printing, simplification, exact checks), and scalar source code that the
+compiled kernels paste into their generated interpreter, with the partial derivatives the
+Jacobian kernels use. No other module keeps its own list of operators.
+
+Op codes: 0 is a variable, 1 a constant, and operator ``i`` of the registry has code ``i + 2``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+VAR = 0
+CONST = 1
+FIRST_OP = 2
+
+_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator of the registry.
+
+    Attributes
+    ----------
+    name : lower-case identifier used in operator lists, printing and saved runs.
+    arity : 1 or 2.
+    numpy : vectorised numpy function, ``f(a)`` or ``f(a, b)``.
+    sympy : function building the SymPy counterpart from SymPy arguments.
+    scalar : numba-compilable expression of the scalar arguments ``a`` (and ``b``); may use
+        ``math``, ``np`` and the names in ``imports``.
+    grad : expressions of the partial derivatives with respect to ``a`` (and ``b``); may use
+        ``a``, ``b`` and ``y`` (the operator's value).
+    complexity : cost of one node of this operator in the complexity count.
+    infix : symbol for infix printing of binary operators (``+``), else None.
+    imports : ``(module, name)`` pairs the generated kernel imports (custom operators).
+    """
+
+    name: str
+    arity: int
+    numpy: Callable[..., np.ndarray]
+    sympy: Callable[..., sp.Expr]
+    scalar: str
+    grad: tuple[str, ...]
+    complexity: int = 1
+    infix: str | None = None
+    imports: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _pow_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.power(a, b)
+
+
+_BUILTINS: list[Operator] = [
+    Operator("add", 2, np.add, lambda a, b: a + b, "a + b", ("1.0", "1.0"), infix="+"),
+    Operator("sub", 2, np.subtract, lambda a, b: a - b, "a - b", ("1.0", "-1.0"), infix="-"),
+    Operator("mul", 2, np.multiply, lambda a, b: a * b, "a * b", ("b", "a"), infix="*"),
+    Operator("div", 2, np.divide, lambda a, b: a / b, "a / b", ("1.0 / b", "-y / b"), infix="/"),
+    Operator(
+        "pow", 2, _pow_numpy, lambda a, b: a**b, "a ** b",
+        ("b * a ** (b - 1.0)", "y * np.log(a)"), infix="^",
+    ),
+    Operator("neg", 1, np.negative, lambda a: -a, "-a", ("-1.0",)),
+    Operator("inv", 1, np.reciprocal, lambda a: 1 / a, "1.0 / a", ("-y * y",)),
+    Operator("square", 1, np.square, lambda a: a**2, "a * a", ("2.0 * a",)),
+    Operator("cube", 1, lambda a: a * a * a, lambda a: a**3, "a * a * a", ("3.0 * a * a",)),
+    Operator("sqrt", 1, np.sqrt, sp.sqrt, "np.sqrt(a)", ("0.5 / y",)),
+    Operator("exp", 1, np.exp, sp.exp, "np.exp(a)", ("y",)),
+    Operator("log", 1, np.log, sp.log, "np.log(a)", ("1.0 / a",)),
+    Operator("sin", 1, np.sin, sp.sin, "np.sin(a)", ("np.cos(a)",)),
+    Operator("cos", 1, np.cos, sp.cos, "np.cos(a)", ("-np.sin(a)",)),
+    Operator("tan", 1, np.tan, sp.tan, "np.tan(a)", ("1.0 + y * y",)),
+    Operator("tanh", 1, np.tanh, sp.tanh, "np.tanh(a)", ("1.0 - y * y",)),
+    Operator("abs", 1, np.abs, sp.Abs, "abs(a)", ("np.sign(a)",)),
+]
+
+_REGISTRY: list[Operator] = list(_BUILTINS)
+_BY_NAME: dict[str, Operator] = {op.name: op for op in _REGISTRY}
+
+DEFAULT_OPERATORS: tuple[str, ...] = (
+    "add", "sub", "mul", "div", "neg", "square", "sqrt", "exp", "log", "sin", "cos",
+)
+
+
+def registry() -> tuple[Operator, ...]:
+    """All registered operators, in op-code order (code = index + 2)."""
+    return tuple(_REGISTRY)
+
+
+def get_operator(name: str) -> Operator:
+    """The operator called ``name``; a ValueError lists the known names otherwise."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(op.name for op in _REGISTRY)
+        raise ValueError(
+            f"unknown operator {name!r}; known operators are: {known} "
+            "(declare new ones with eurisko.register_operator)"
+        ) from None
+
+
+def op_code(name: str) -> int:
+    """The op code of the operator called ``name``."""
+    get_operator(name)
+    return FIRST_OP + next(i for i, op in enumerate(_REGISTRY) if op.name == name)
+
+
+def operator_of(code: int) -> Operator:
+    """The operator with op code ``code`` (codes 0 and 1 are leaves, not operators)."""
+    return _REGISTRY[code - FIRST_OP]
+
+
+def arity_table() -> np.ndarray:
+    """Arity of every op code, as an int8 array indexed by code (leaves have arity 0)."""
+    return np.array([0, 0] + [op.arity for op in _REGISTRY], dtype=np.int8)
+
+
+def complexity_table() -> np.ndarray:
+    """Complexity of every op code (leaves cost 1)."""
+    return np.array([1, 1] + [op.complexity for op in _REGISTRY], dtype=np.int32)
+
+
+def registry_fingerprint() -> str:
+    """A hash of what the kernels compile, so generated kernels are rebuilt when it changes."""
+    text = "\n".join(
+        f"{op.name}|{op.arity}|{op.scalar}|{'|'.join(op.grad)}|{op.imports}" for op in _REGISTRY
+    )
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def resolve_operators(names: Sequence[str] | None) -> tuple[str, ...]:
+    """Validate a user's operator list (None means the defaults); duplicates are dropped."""
+    if names is None:
+        return DEFAULT_OPERATORS
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    out: list[str] = []
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"operator names must be strings, got {name!r}")
+        get_operator(name)
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValueError("the operator list is empty; give at least one operator, e.g. ['add']")
+    return tuple(out)
+
+
+def _callable_import(fn: Callable) -> tuple[str, str]:
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if not module or module == "__main__" or "." in qualname or "<" in qualname:
+        raise ValueError(
+            f"the scalar function {fn!r} of a custom operator must be defined at the top level "
+            "of an importable module (not __main__, not a lambda), so compiled kernels can "
+            "import it; or give the scalar body as a string such as 'a * a + b'"
+        )
+    if getattr(importlib.import_module(module), qualname, None) is not fn:
+        raise ValueError(f"{module}.{qualname} does not resolve to {fn!r}")
+    return module, qualname
+
+
+def _sympy_grad(sympy_fn: Callable, arity: int) -> tuple[str, ...]:
+    a, b = sp.symbols("a b")
+    args = (a, b)[:arity]
+    expr = sympy_fn(*args)
+    printer = sp.printing.numpy.NumPyPrinter({"fully_qualified_modules": True})
+    out = []
+    for s in args:
+        code = printer.doprint(sp.diff(expr, s))
+        out.append(code.replace("numpy.", "np."))
+    return tuple(out)
+
+
+def register_operator(
+    name: str,
+    arity: int,
+    *,
+    numpy: Callable[..., np.ndarray],
+    sympy: Callable[..., sp.Expr],
+    scalar: str | Callable,
+    grad: Sequence[str] | None = None,
+    complexity: int = 1,
+    replace: bool = False,
+) -> Operator:
+    """Declare a custom operator once; every backend, the printer and the SymPy bridge use it.
+
+    ``scalar`` is either a numba-compilable expression in ``a`` (and ``b``), e.g.
+    ``"a / (1.0 + abs(a))"``, or a function defined at the top level of an importable
+    module (it is jitted by the kernel). ``grad`` gives the partial derivatives as expressions
+    in ``a``, ``b`` and ``y``; when omitted they are derived from ``sympy`` with SymPy.
+
+    Example
+    -------
+    >>> import numpy as np, sympy as sp
+    >>> register_operator("softsign", 1, numpy=lambda a: a / (1 + np.abs(a)),
+    ...                   sympy=lambda a: a / (1 + sp.Abs(a)), scalar="a / (1.0 + abs(a))")
+    """
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(f"operator name {name!r} must be a lower-case identifier like 'softsign'")
+    if arity not in (1, 2):
+        raise ValueError(f"operator arity must be 1 or 2, got {arity!r}")
+    if name in _BY_NAME and not replace:
+        raise ValueError(f"operator {name!r} exists already; pass replace=True to redefine it")
+    imports: tuple[tuple[str, str], ...] = ()
+    if callable(scalar):
+        module, qual = _callable_import(scalar)
+        imports = ((module, qual),)
+        alias = f"_user_{name}"
+        scalar_src = f"{alias}({', '.join('ab'[:arity])})"
+    else:
+        scalar_src = str(scalar)
+    grads = tuple(grad) if grad is not None else _sympy_grad(sympy, arity)
+    if len(grads) != arity:
+        raise ValueError(f"operator {name!r} has arity {arity} but {len(grads)} derivatives")
+    op = Operator(name, arity, numpy, sympy, scalar_src, grads, int(complexity), None, imports)
+    if name in _BY_NAME:
+        _REGISTRY[[o.name for o in _REGISTRY].index(name)] = op
+    else:
+        _REGISTRY.append(op)
+    _BY_NAME[name] = op
+    return op
