@@ -119,22 +119,41 @@ def operator_of(code: int) -> Operator:
     return _REGISTRY[code - FIRST_OP]
 
 
+_TABLES: dict[str, np.ndarray] = {}
+_FINGERPRINT: dict[str, str] = {}
+
+
 def arity_table() -> np.ndarray:
-    """Arity of every op code, as an int8 array indexed by code (leaves have arity 0)."""
-    return np.array([0, 0] + [op.arity for op in _REGISTRY], dtype=np.int8)
+    """Arity of every op code, as an int8 array indexed by code (leaves have arity 0).
+
+    Cached (the search asks for it per mutation); `register_operator` clears the cache.
+    Treat the returned array as read-only.
+    """
+    t = _TABLES.get("arity")
+    if t is None:
+        t = _TABLES["arity"] = np.array([0, 0] + [op.arity for op in _REGISTRY], dtype=np.int8)
+    return t
 
 
 def complexity_table() -> np.ndarray:
-    """Complexity of every op code (leaves cost 1)."""
-    return np.array([1, 1] + [op.complexity for op in _REGISTRY], dtype=np.int32)
+    """Complexity of every op code (leaves cost 1); cached like `arity_table`."""
+    t = _TABLES.get("complexity")
+    if t is None:
+        t = _TABLES["complexity"] = np.array(
+            [1, 1] + [op.complexity for op in _REGISTRY], dtype=np.int32)
+    return t
 
 
 def registry_fingerprint() -> str:
     """A hash of what the kernels compile, so generated kernels are rebuilt when it changes."""
-    text = "\n".join(
-        f"{op.name}|{op.arity}|{op.scalar}|{'|'.join(op.grad)}|{op.imports}" for op in _REGISTRY
-    )
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    fp = _FINGERPRINT.get("fp")
+    if fp is None:
+        text = "\n".join(
+            f"{op.name}|{op.arity}|{op.scalar}|{'|'.join(op.grad)}|{op.imports}"
+            for op in _REGISTRY
+        )
+        fp = _FINGERPRINT["fp"] = hashlib.sha1(text.encode()).hexdigest()[:16]
+    return fp
 
 
 def resolve_operators(names: Sequence[str] | None) -> tuple[str, ...]:
@@ -227,4 +246,6 @@ def register_operator(
     else:
         _REGISTRY.append(op)
     _BY_NAME[name] = op
+    _TABLES.clear()
+    _FINGERPRINT.clear()
     return op

@@ -22,6 +22,9 @@ import numpy as np
 from eurisko.expr.operators import CONST, VAR, arity_table, complexity_table
 
 
+_SHAPE_CACHE = ("_complexity", "_sizes")  # facts that depend on the shape, not the constants
+
+
 @dataclass(eq=False)
 class Program:
     """One formula in postfix form. Treat as immutable: mutations build new programs."""
@@ -43,8 +46,11 @@ class Program:
         return len(self.consts)
 
     def complexity(self) -> int:
-        """Sum of the node complexities (1 per node for the built-in operators)."""
-        return int(complexity_table()[self.codes].sum())
+        """Sum of the node complexities (1 per node for the built-in operators); cached."""
+        c = self.__dict__.get("_complexity")
+        if c is None:
+            c = self.__dict__["_complexity"] = int(complexity_table()[self.codes].sum())
+        return c
 
     def key(self) -> bytes:
         """Structure key (ignores constant values): equal keys mean the same formula shape."""
@@ -53,7 +59,9 @@ class Program:
         ).tobytes()
 
     def with_consts(self, consts: np.ndarray) -> Program:
-        return Program(self.codes, self.args, np.asarray(consts, dtype=np.float64).copy())
+        q = Program(self.codes, self.args, np.asarray(consts, dtype=np.float64).copy())
+        q.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHAPE_CACHE})
+        return q
 
     def copy(self) -> Program:
         return Program(self.codes.copy(), self.args.copy(), self.consts.copy())

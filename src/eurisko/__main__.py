@@ -1,0 +1,6 @@
+"""``python -m eurisko``: the command line."""
+
+from eurisko.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,482 @@
+"""The numba CPU backend: many programs on many rows, in parallel, compiled once per registry.
+
+The interpreter is not written by hand: ``_kernelgen.kernel_source`` writes it from the operator
+registry (one ``elif`` branch per operator, from each entry's scalar code and derivatives).
+The text goes to ``<cache>/kernel_<registry fingerprint>.py`` and is imported from there, so
+numba's ``cache=True`` finds the machine code again in every later process: only the first
+process on a machine pays the compilation. Registering an operator changes the fingerprint,
+which yields a new file and new kernels; no code here names an operator.
+
+The cache folder is ``$EURISKO_CACHE_DIR/kernels`` when that variable is set, else
+``$XDG_CACHE_HOME/eurisko/kernels`` (``~/.cache/eurisko/kernels``).
+
+Kernel layout: programs are spread over threads (``prange``); each program runs over the rows
+in blocks of ``block_size``, on a per-thread stack of block buffers ``[max_depth, block]``, so
+the dispatch on the op code happens once per node and block, and the inner loop over the rows
+of the block is a plain loop LLVM vectorises. Computation is in the data's dtype (float32 or
+float64); loss sums are accumulated in float64.
+
+numba is imported when a backend method first runs, not when ``eurisko`` is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from eurisko.evaluate._kernelgen import GENERATOR_VERSION, kernel_source
+from eurisko.evaluate.base import Dataset, Losses
+from eurisko.expr.operators import CONST, VAR, arity_table, registry_fingerprint
+from eurisko.expr.program import ProgramBatch
+
+__all__ = [
+    "NumbaBackend",
+    "kernel_cache_dir",
+    "kernel_module",
+    "max_stack_depth",
+]
+
+_LOCK = threading.Lock()
+_MODULES: dict[str, ModuleType] = {}
+
+
+# ----------------------------------------------------------------------------------------------
+# kernel files
+
+
+def kernel_cache_dir() -> Path:
+    """Folder of the generated kernel modules (numba keeps its cache in ``__pycache__`` there)."""
+    env = os.environ.get("EURISKO_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / "kernels"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "eurisko" / "kernels"
+
+
+def _writable_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"eurisko-{os.getuid()}" / "kernels"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, leaving the file (and its mtime) alone when equal.
+
+    numba's cache index is keyed on the source file's mtime, so a file is only touched when its
+    content must change; a new file is linked into place, so two processes racing to create it
+    do not overwrite each other's (identical) file.
+    """
+    try:
+        if path.read_text() == text:
+            return
+        exists = True
+    except (FileNotFoundError, UnicodeDecodeError):
+        exists = path.exists()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if exists:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                if path.read_text() != text:
+                    os.replace(tmp, path)
+            except OSError:  # no hard links on this file system
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def kernel_module() -> ModuleType:
+    """The compiled-kernel module of the current registry (generated and imported on first use).
+
+    Importing it imports numba; the functions compile (or load from numba's cache) on first call.
+    """
+    fp = registry_fingerprint()
+    mod = _MODULES.get(fp)
+    if mod is not None:
+        return mod
+    with _LOCK:
+        mod = _MODULES.get(fp)
+        if mod is not None:
+            return mod
+        source = kernel_source()
+        folder = _writable_dir(kernel_cache_dir())
+        path = folder / f"kernel_{fp}.py"
+        _write_if_changed(path, source)
+        name = f"eurisko_kernels_{fp}_v{GENERATOR_VERSION}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - importlib contract
+            raise ImportError(f"cannot import the generated kernel module {path}")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except Exception:
+            sys.modules.pop(name, None)
+            raise
+        _MODULES[fp] = mod
+        return mod
+
+
+# ----------------------------------------------------------------------------------------------
+# input checks
+
+
+def max_stack_depth(codes: np.ndarray, node_offsets: np.ndarray) -> int:
+    """Largest stack depth any program of a batch reaches (0 for an empty batch).
+
+    The programs are assumed well formed (see ``NumbaBackend`` for the checks).
+    """
+    codes = np.asarray(codes)
+    node_offsets = np.asarray(node_offsets, dtype=np.int64)
+    if len(codes) == 0:
+        return 0
+    depth = _depths(codes, node_offsets)
+    return int(depth.max())
+
+
+def _depths(codes: np.ndarray, node_offsets: np.ndarray) -> np.ndarray:
+    """Stack depth after every node, program by program."""
+    delta = 1 - arity_table().astype(np.int64)[codes]
+    cs = np.cumsum(delta)
+    lengths = np.diff(node_offsets)
+    # each complete program leaves exactly one value; subtract what earlier programs left
+    before = np.concatenate(([0], cs[node_offsets[1:-1] - 1])) if len(lengths) > 1 else \
+        np.zeros(1, np.int64)
+    return cs - np.repeat(before, lengths)
+
+
+@dataclass
+class _Prepared:
+    codes: np.ndarray
+    args: np.ndarray
+    node_off: np.ndarray
+    consts: np.ndarray
+    const_off: np.ndarray
+    max_depth: int
+    max_len: int
+    max_consts: int
+
+    @property
+    def n_programs(self) -> int:
+        return len(self.node_off) - 1
+
+    def kernel_args(self) -> tuple:
+        return (self.codes, self.args, self.node_off, self.consts, self.const_off)
+
+
+def _int_array(a, name: str) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+        raise ValueError(
+            f"ProgramBatch.{name} must be a 1-D integer array, got dtype {arr.dtype} and shape "
+            f"{arr.shape}; build batches with ProgramBatch.from_programs"
+        )
+    return arr
+
+
+def _prepare(batch: ProgramBatch, n_features: int) -> _Prepared:
+    if not isinstance(batch, ProgramBatch):
+        raise TypeError(
+            f"expected a ProgramBatch, got {type(batch).__name__}; "
+            "build one with ProgramBatch.from_programs([...])"
+        )
+    codes = _int_array(batch.codes, "codes")
+    args = _int_array(batch.args, "args")
+    node_off = _int_array(batch.node_offsets, "node_offsets").astype(np.int64)
+    const_off = _int_array(batch.const_offsets, "const_offsets").astype(np.int64)
+    consts = np.asarray(batch.consts, dtype=np.float64)
+    if consts.ndim != 1:
+        raise ValueError(f"ProgramBatch.consts must be 1-D, got shape {consts.shape}")
+    n = len(node_off) - 1
+    if n < 0 or len(const_off) != n + 1:
+        raise ValueError(
+            "ProgramBatch.node_offsets and const_offsets must both have n_programs + 1 entries"
+        )
+    if node_off[0] != 0 or node_off[-1] != len(codes) or len(args) != len(codes):
+        raise ValueError(
+            "ProgramBatch offsets do not match its arrays: node_offsets must run from 0 to "
+            "len(codes) and args must be as long as codes"
+        )
+    if const_off[0] != 0 or const_off[-1] != len(consts) or np.any(np.diff(const_off) < 0):
+        raise ValueError(
+            "ProgramBatch.const_offsets must run from 0 to len(consts) without decreasing"
+        )
+    lengths = np.diff(node_off)
+    if n and lengths.min() < 1:
+        i = int(np.argmin(lengths))
+        raise ValueError(f"program {i} of the batch is empty; a program needs at least one node")
+    if n == 0:
+        return _Prepared(
+            codes.astype(np.int16), args.astype(np.int32), node_off, consts, const_off, 0, 0, 0
+        )
+    n_codes = len(arity_table())
+    if codes.min() < 0 or codes.max() >= n_codes:
+        bad = int(np.flatnonzero((codes < 0) | (codes >= n_codes))[0])
+        i = int(np.searchsorted(node_off, bad, side="right") - 1)
+        raise ValueError(
+            f"program {i} holds op code {int(codes[bad])}, outside the operator registry "
+            f"(codes 0..{n_codes - 1}); was it built with an operator registered elsewhere?"
+        )
+    codes = codes.astype(np.int16)
+    depth = _depths(codes, node_off)
+    if depth.min() < 1:
+        bad = int(np.flatnonzero(depth < 1)[0])
+        i = int(np.searchsorted(node_off, bad, side="right") - 1)
+        raise ValueError(f"program {i} is not a valid postfix program: it pops an empty stack")
+    ends = depth[node_off[1:] - 1]
+    if np.any(ends != 1):
+        i = int(np.flatnonzero(ends != 1)[0])
+        raise ValueError(
+            f"program {i} is not a valid postfix program: it leaves {int(ends[i])} values "
+            "on the stack, not 1"
+        )
+    prog = np.repeat(np.arange(n), lengths)
+    is_var = codes == VAR
+    if is_var.any():
+        vidx = args[is_var]
+        badv = (vidx < 0) | (vidx >= n_features)
+        if badv.any():
+            j = int(np.flatnonzero(badv)[0])
+            i = int(prog[is_var][j])
+            raise ValueError(
+                f"program {i} reads variable x{int(vidx[j])} but the data has {n_features} "
+                f"feature column(s) (x0..x{n_features - 1}); evaluate it on data with the "
+                "columns it was built for"
+            )
+    is_const = codes == CONST
+    if is_const.any():
+        cidx = args[is_const]
+        ncon = np.diff(const_off)[prog[is_const]]
+        badc = (cidx < 0) | (cidx >= ncon)
+        if badc.any():
+            j = int(np.flatnonzero(badc)[0])
+            i = int(prog[is_const][j])
+            raise ValueError(
+                f"program {i} uses constant #{int(cidx[j])} but holds only {int(ncon[j])} "
+                "constant(s)"
+            )
+    return _Prepared(
+        codes,
+        np.ascontiguousarray(args, dtype=np.int32),
+        node_off,
+        np.ascontiguousarray(consts),
+        const_off,
+        int(depth.max()),
+        int(lengths.max()),
+        int(np.diff(const_off).max()),
+    )
+
+
+def _check_data(data: Dataset) -> np.ndarray:
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"expected an eurisko Dataset, got {type(data).__name__}; "
+            "build one with Dataset.from_arrays(X, y, w)"
+        )
+    Xt = data.Xt
+    if not isinstance(Xt, np.ndarray) or Xt.ndim != 2:
+        raise ValueError(
+            "Dataset.Xt must be a 2-D numpy array (n_features, n_rows); "
+            "build the Dataset with Dataset.from_arrays(X, y)"
+        )
+    if Xt.dtype not in (np.float32, np.float64):
+        raise ValueError(
+            f"Dataset.Xt has dtype {Xt.dtype}; the numba backend computes in float32 or float64: "
+            "build the Dataset with Dataset.from_arrays(X, y, dtype=np.float64) (or np.float32)"
+        )
+    return np.ascontiguousarray(Xt)
+
+
+def _vector(v: np.ndarray, n_rows: int, what: str) -> np.ndarray:
+    arr = np.asarray(v)
+    if arr.shape != (n_rows,):
+        raise ValueError(
+            f"Dataset.{what} must have shape ({n_rows},) to match the {n_rows} rows of Xt, "
+            f"got {arr.shape}"
+        )
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"Dataset.{what} must be numeric, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------------------------
+# the backend
+
+
+class NumbaBackend:
+    """Parallel CPU evaluator compiled with numba from the operator registry.
+
+    Parameters
+    ----------
+    block_size : rows per block of the interpreter (None: 256 for float64, 512 for float32).
+        Larger blocks amortise dispatch; smaller ones keep the stack in L1 cache.
+    n_threads : threads for the parallel loop over programs (None: numba's default, i.e. all
+        cores or ``NUMBA_NUM_THREADS``).
+
+    ``predict`` and ``jacobian`` return arrays in the data's dtype (float32 data gives float32
+    outputs); ``losses`` are float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eurisko.evaluate import Dataset, NumbaBackend
+    >>> from eurisko.expr import ProgramBatch, var
+    >>> data = Dataset.from_arrays(np.ones((5, 1)), np.ones(5))
+    >>> NumbaBackend().losses(ProgramBatch.from_programs([var(0)]), data).loss
+    array([0.])
+    """
+
+    name = "numba"
+
+    def __init__(self, block_size: int | None = None, n_threads: int | None = None) -> None:
+        self.block_size = block_size
+        self.n_threads = n_threads
+
+    def __repr__(self) -> str:
+        return f"NumbaBackend(block_size={self.block_size!r}, n_threads={self.n_threads!r})"
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _block(self, dtype: np.dtype) -> int:
+        if self.block_size is None:
+            return 1024 if dtype == np.float32 else 512
+        b = int(self.block_size)
+        if b < 1:
+            raise ValueError(f"block_size must be a positive integer, got {self.block_size!r}")
+        return b
+
+    def _threads(self) -> int:
+        import numba
+
+        if self.n_threads is None:
+            return numba.get_num_threads()
+        t = int(self.n_threads)
+        if t < 1:
+            raise ValueError(f"n_threads must be a positive integer, got {self.n_threads!r}")
+        t = min(t, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(t)
+        return t
+
+    def _setup(self, batch: ProgramBatch, data: Dataset):
+        Xt = _check_data(data)
+        prep = _prepare(batch, Xt.shape[0])
+        return Xt, prep
+
+    def _launch(self, prep: _Prepared, Xt: np.ndarray):
+        mod = kernel_module()
+        suffix = "f32" if Xt.dtype == np.float32 else "f64"
+        threads = self._threads()
+        n_chunks = max(1, min(prep.n_programs, 4 * threads))
+        return mod, suffix, self._block(Xt.dtype), n_chunks
+
+    # -- the contract ----------------------------------------------------------------------
+
+    def predict(
+        self, batch: ProgramBatch, data: Dataset, *, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(n_programs, n_rows) outputs in the data's dtype; non-finite values are kept.
+
+        ``out``, when given, is a C-contiguous array of that shape and dtype to write into
+        (saves allocating, and first-touching, a large result on every call).
+        """
+        Xt, prep = self._setup(batch, data)
+        shape = (prep.n_programs, Xt.shape[1])
+        if out is None:
+            out = np.empty(shape, dtype=Xt.dtype)
+        elif (
+            not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != Xt.dtype
+            or not out.flags.c_contiguous or not out.flags.writeable
+        ):
+            raise ValueError(
+                f"out must be a writeable C-contiguous {Xt.dtype} array of shape {shape}"
+            )
+        if prep.n_programs == 0 or Xt.shape[1] == 0:
+            return out
+        mod, s, block, n_chunks = self._launch(prep, Xt)
+        getattr(mod, f"predict_{s}")(
+            *prep.kernel_args(), Xt, prep.max_depth, prep.max_consts, block, n_chunks, out
+        )
+        return out
+
+    def losses(self, batch: ProgramBatch, data: Dataset, linear_scaling: bool = False) -> Losses:
+        """Weighted MSE of every program (inf where its output is not finite anywhere).
+
+        With ``linear_scaling`` the output is first fitted as ``a + b * f`` by weighted least
+        squares (``b = 0`` when ``f`` is constant to within rounding); ``scale`` holds ``(a, b)``.
+        The outputs are never stored: moments are accumulated block by block (shifted and
+        combined pairwise, so they do not cancel), and a near-perfect fit is re-summed from its
+        residuals.
+        """
+        Xt, prep = self._setup(batch, data)
+        if data.y is None:
+            raise ValueError("losses need a target: build the Dataset with y")
+        n_rows = Xt.shape[1]
+        y = _vector(data.y, n_rows, "y")
+        weighted = data.w is not None
+        w = _vector(data.w, n_rows, "w") if weighted else np.ones(n_rows)
+        n = prep.n_programs
+        loss = np.full(n, np.inf)
+        scale = np.tile(np.array([0.0, 1.0]), (n, 1))
+        if n == 0 or n_rows == 0:
+            return Losses(loss, scale)
+        sum_w = float(w.sum())
+        ymean = float((w * y).sum() / sum_w) if sum_w > 0 else 0.0
+        # the kernel reads targets and weights in the data's dtype (half the memory traffic in
+        # float32); the float64 totals below are taken from exactly those rounded values
+        T = Xt.dtype
+        yT = np.ascontiguousarray(y, dtype=T)
+        wT = np.ascontiguousarray(w, dtype=T)
+        hT = (y - ymean).astype(T)
+        w64 = wT.astype(np.float64)
+        h64 = hT.astype(np.float64)
+        sum_w = float(w64.sum())
+        whc = w64 * h64
+        mod, s, block, n_chunks = self._launch(prep, Xt)
+        getattr(mod, f"losses_{s}")(
+            *prep.kernel_args(), Xt, yT, wT, hT, weighted, sum_w, float(whc.sum()),
+            float((whc * h64).sum()), ymean, prep.max_depth, prep.max_consts, block, n_chunks,
+            bool(linear_scaling), loss, scale,
+        )
+        return Losses(loss, scale)
+
+    def jacobian(self, batch: ProgramBatch, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+        """``(pred, jac)`` in the data's dtype: pred (n_programs, n_rows), jac (n_consts, n_rows).
+
+        Row ``k`` of ``jac`` is the derivative of its program's output with respect to
+        ``batch.consts[k]``, by one reverse sweep per block of rows.
+        """
+        Xt, prep = self._setup(batch, data)
+        n_rows = Xt.shape[1]
+        pred = np.empty((prep.n_programs, n_rows), dtype=Xt.dtype)
+        jac = np.zeros((len(prep.consts), n_rows), dtype=Xt.dtype)
+        if prep.n_programs == 0 or n_rows == 0:
+            return pred, jac
+        mod, s, block, n_chunks = self._launch(prep, Xt)
+        block = min(block, 128)
+        getattr(mod, f"jacobian_{s}")(
+            *prep.kernel_args(), Xt, prep.max_len, block, n_chunks, pred, jac
+        )
+        return pred, jac

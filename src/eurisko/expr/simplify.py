@@ -1,0 +1,381 @@
+"""Cheap algebraic simplification, run on every new formula inside the search loop.
+
+Pure Python over the tuple tree (no SymPy): one bottom-up pass in which every operator node
+is built through rules that fold constants, drop identities and merge constant chains.
+A rewrite never changes the value on inputs where the original formula is finite, up to
+floating-point rounding of merged constants (``2*(3*x)`` becomes ``6*x``). Signed zeros are
+not tracked. A rule only brings in an operator the program already uses (or that is listed
+in ``operators``), so simplified formulas stay within the user's operator set.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Iterable
+
+import numpy as np
+
+from eurisko.expr.operators import _BUILTINS, _BY_NAME, _REGISTRY, CONST, VAR, op_code
+from eurisko.expr.program import Program
+from eurisko.expr.tree import Node, from_tree
+
+_BUILTIN = {op.name: op for op in _BUILTINS}
+_ZERO: Node = (CONST, 0.0)
+_ONE: Node = (CONST, 1.0)
+
+
+class _Table:
+    """Per-registry facts the rules need, rebuilt only when the registry changes."""
+
+    def __init__(self, ops: tuple) -> None:
+        self.ops = ops
+        self.arity = [0, 0] + [op.arity for op in ops]
+        self.numpy = [None, None] + [op.numpy for op in ops]
+
+        def code(name: str) -> int:
+            return op_code(name) if name in _BY_NAME else -100
+
+        self.ADD, self.SUB, self.MUL, self.DIV = code("add"), code("sub"), code("mul"), code("div")
+        self.POW, self.NEG, self.INV, self.SQUARE = (code("pow"), code("neg"), code("inv"),
+                                                     code("square"))
+        self.ABS = code("abs")
+        self.COMMUTATIVE = {self.ADD, self.MUL}
+        # IEEE arithmetic gives the same doubles as numpy; other operators go through numpy.
+        self.fast = {c: fn for c, fn in (
+            (self.ADD, operator.add), (self.SUB, operator.sub), (self.MUL, operator.mul),
+            (self.DIV, operator.truediv), (self.NEG, operator.neg),
+            (self.INV, lambda a: 1.0 / a), (self.SQUARE, lambda a: a * a),
+            (code("cube"), lambda a: a * a * a),
+        ) if c > 0 and ops[c - 2] is _BUILTIN[ops[c - 2].name]}
+
+
+_TABLE: _Table | None = None
+
+
+def _table() -> _Table:
+    global _TABLE
+    ops = tuple(_REGISTRY)
+    if _TABLE is None or _TABLE.ops != ops:
+        _TABLE = _Table(ops)
+    return _TABLE
+
+
+class _Rules:
+    def __init__(self, t: _Table, allowed: set[int]) -> None:
+        self.t = t
+        self.allowed = allowed
+
+    def fold(self, code: int, *vals: float) -> float | None:
+        fast = self.t.fast.get(code)
+        try:
+            if fast is not None:
+                v = fast(*vals)
+            else:
+                out = self.t.numpy[code](*[np.array([v]) for v in vals])
+                v = float(np.asarray(out, dtype=np.float64).reshape(-1)[0])
+        except Exception:  # x/0 in Python; a custom operator that rejects scalars
+            return None
+        return v if math.isfinite(v) else None
+
+    # --- unary ---------------------------------------------------------------------
+
+    def unary(self, code: int, a: Node) -> Node:
+        t = self.t
+        ac = a[0]
+        if ac == CONST:
+            v = self.fold(code, a[1])
+            return (code, a) if v is None else (CONST, v)
+        if code == t.NEG:
+            if ac == t.NEG:
+                return a[1]
+            if ac == t.SUB:  # -(x - y) = y - x
+                return self.binary(t.SUB, a[2], a[1])
+            if ac == t.MUL and a[1][0] == CONST:
+                return self.binary(t.MUL, (CONST, -a[1][1]), a[2])
+            if ac == t.DIV:
+                if a[1][0] == CONST:
+                    return self.binary(t.DIV, (CONST, -a[1][1]), a[2])
+                if a[2][0] == CONST:
+                    return self.binary(t.DIV, a[1], (CONST, -a[2][1]))
+        elif code == t.INV:
+            if ac == t.INV:
+                return a[1]
+            if ac == t.DIV and t.DIV in self.allowed:
+                return self.binary(t.DIV, a[2], a[1])
+        elif code == t.SQUARE or code == t.ABS:
+            if ac == t.NEG:
+                return self.unary(code, a[1])
+            if code == t.ABS and ac == t.ABS:
+                return a
+        return (code, a)
+
+    # --- binary --------------------------------------------------------------------
+
+    def binary(self, code: int, a: Node, b: Node) -> Node:
+        t = self.t
+        ac, bc = a[0], b[0]
+        if ac == CONST and bc == CONST:
+            v = self.fold(code, a[1], b[1])
+            return (code, a, b) if v is None else (CONST, v)
+        if code == t.ADD:
+            return self.add(a, b)
+        if code == t.SUB:
+            return self.sub(a, b)
+        if code == t.MUL:
+            return self.mul(a, b)
+        if code == t.DIV:
+            return self.div(a, b)
+        if code == t.POW and bc == CONST:
+            if b[1] == 1.0:
+                return a
+            if b[1] == 0.0:  # numpy: x**0 is 1 even for inf and NaN
+                return _ONE
+        return (code, a, b)
+
+    def add(self, a: Node, b: Node) -> Node:
+        t = self.t
+        if a[0] == CONST:  # constants to the right: x + c
+            a, b = b, a
+        if b[0] == CONST:
+            c = b[1]
+            if c == 0.0:
+                return a
+            if c < 0 and t.SUB in self.allowed:
+                return self.sub(a, (CONST, -c))
+            out = self.affine(t.ADD, a, c)
+            if out is not None:
+                return out
+        elif t.SUB in self.allowed:
+            if b[0] == t.NEG:
+                return self.sub(a, b[1])
+            if a[0] == t.NEG:
+                return self.sub(b, a[1])
+        return (t.ADD, a, b)
+
+    def sub(self, a: Node, b: Node) -> Node:
+        t = self.t
+        if a == b:
+            return _ZERO
+        if b[0] == CONST:
+            c = b[1]
+            if c == 0.0:
+                return a
+            if c < 0 and t.ADD in self.allowed:
+                return self.add(a, (CONST, -c))
+            out = self.affine(t.SUB, a, c)
+            if out is not None:
+                return out
+        elif a[0] == CONST:
+            if a[1] == 0.0 and t.NEG in self.allowed:
+                return self.unary(t.NEG, b)
+            out = self.affine(-t.SUB, b, a[1])
+            if out is not None:
+                return out
+        if b[0] == t.NEG and t.ADD in self.allowed:
+            return self.add(a, b[1])
+        return (t.SUB, a, b)
+
+    def linear(self, n: Node) -> tuple[int, Node, float] | None:
+        """``n`` as ``s*x + k`` when it is an add/sub with one constant side."""
+        t = self.t
+        c = n[0]
+        if c == t.ADD:
+            if n[2][0] == CONST:
+                return 1, n[1], n[2][1]
+            if n[1][0] == CONST:
+                return 1, n[2], n[1][1]
+        elif c == t.SUB:
+            if n[2][0] == CONST:
+                return 1, n[1], -n[2][1]
+            if n[1][0] == CONST:
+                return -1, n[2], n[1][1]
+        return None
+
+    def affine(self, outer: int, inner: Node, c: float) -> Node | None:
+        """Merge the constants of ``inner + c`` (outer=ADD), ``inner - c`` (SUB), ``c - inner``
+        (-SUB) when ``inner`` is itself ``x ± k``."""
+        t = self.t
+        lin = self.linear(inner)
+        if lin is None:
+            return None
+        s, x, k = lin
+        if outer == t.ADD:
+            tt, m = 1, c
+        elif outer == t.SUB:
+            tt, m = 1, -c
+        else:
+            tt, m = -1, c
+        K = tt * k + m
+        if not math.isfinite(K):
+            return None
+        if tt * s == 1:
+            if K == 0.0:
+                return x
+            if t.ADD in self.allowed:
+                return self.add(x, (CONST, K))
+            return self.sub(x, (CONST, -K))
+        if t.SUB in self.allowed:
+            return self.sub((CONST, K), x)
+        return None
+
+    def mul(self, a: Node, b: Node) -> Node:
+        t = self.t
+        if b[0] == CONST:  # constants to the left: c*x
+            a, b = b, a
+        if a[0] == CONST:
+            c = a[1]
+            if c == 1.0:
+                return b
+            if c == 0.0:
+                return _ZERO
+            if c == -1.0 and t.NEG in self.allowed:
+                return self.unary(t.NEG, b)
+            if b[0] == t.NEG:
+                return self.mul((CONST, -c), b[1])
+            out = self.geometric(t.MUL, b, c)
+            if out is not None:
+                return out
+            return (t.MUL, a, b)
+        if a == b and t.SQUARE in self.allowed:
+            return self.unary(t.SQUARE, a)
+        if a[0] == t.NEG and b[0] == t.NEG:
+            return self.mul(a[1], b[1])
+        return (t.MUL, a, b)
+
+    def div(self, a: Node, b: Node) -> Node:
+        t = self.t
+        if b[0] == CONST:
+            c = b[1]
+            if c == 1.0:
+                return a
+            if a[0] == t.NEG:
+                return self.div(a[1], (CONST, -c))
+            out = self.geometric(t.DIV, a, c)
+            if out is not None:
+                return out
+        elif a[0] == CONST:
+            c = a[1]
+            if c == 0.0:
+                return _ZERO
+            if c == 1.0 and t.INV in self.allowed:
+                return self.unary(t.INV, b)
+            if b[0] == t.NEG:
+                return self.div((CONST, -c), b[1])
+            out = self.geometric(-t.DIV, b, c)
+            if out is not None:
+                return out
+        elif a == b:
+            return _ONE
+        elif a[0] == t.NEG and b[0] == t.NEG:
+            return self.div(a[1], b[1])
+        return (t.DIV, a, b)
+
+    def power_form(self, n: Node) -> tuple[int, Node, float] | None:
+        """``n`` as ``k * x**e`` (e = ±1) when it is a mul/div with one constant side."""
+        t = self.t
+        c = n[0]
+        if c == t.MUL:
+            if n[1][0] == CONST:
+                return 1, n[2], n[1][1]
+            if n[2][0] == CONST:
+                return 1, n[1], n[2][1]
+        elif c == t.DIV:
+            if n[2][0] == CONST:
+                return 1, n[1], 1.0 / n[2][1] if n[2][1] != 0.0 else math.inf
+            if n[1][0] == CONST:
+                return -1, n[2], n[1][1]
+        return None
+
+    def geometric(self, outer: int, inner: Node, c: float) -> Node | None:
+        """Merge the constants of ``c*inner`` (MUL), ``inner/c`` (DIV), ``c/inner`` (-DIV)
+        when ``inner`` is itself ``k*x``, ``x/k`` or ``k/x``."""
+        t = self.t
+        form = self.power_form(inner)
+        if form is None:
+            return None
+        e, x, k = form
+        if outer == t.MUL:
+            tt, m = 1, c
+        elif outer == t.DIV:
+            if c == 0.0:
+                return None
+            tt, m = 1, 1.0 / c
+        else:
+            tt, m = -1, c
+        if tt == -1:
+            if k == 0.0:
+                return None
+            k = 1.0 / k
+        K = k * m
+        if not math.isfinite(K) or K == 0.0:
+            return None
+        if tt * e == 1:
+            if t.MUL in self.allowed:
+                return self.mul((CONST, K), x)
+            return self.div(x, (CONST, 1.0 / K))
+        if t.DIV in self.allowed:
+            return self.div((CONST, K), x)
+        return None
+
+
+def _allowed(program: Program, operators: Iterable[str] | None) -> set[int]:
+    allowed = set(program.codes.tolist())
+    if operators is not None:
+        allowed.update(op_code(name) for name in operators)
+    return allowed
+
+
+def simplify(program: Program, operators: Iterable[str] | None = None) -> Program:
+    """An equivalent, usually smaller program: constants folded, identities dropped.
+
+    Folds every subtree without variables into one constant (unless its value is not
+    finite), applies ``x-x=0``, ``x/x=1``, ``x+0``, ``x*1``, ``x*0=0``, ``--x=x``,
+    ``1/(1/x)=x``, merges constant chains (``2*(3*x) = 6*x``, ``1+(x+2) = x+3``) and puts
+    constants on a canonical side (``c*x``, ``x + c``). Constants are renumbered in order
+    of appearance. New operators are introduced only if the program already uses them or
+    ``operators`` lists them (``0 - x`` becomes ``-x`` only where ``neg`` is allowed).
+    """
+    t = _table()
+    rules = _Rules(t, _allowed(program, operators))
+    ar = t.arity
+    consts = program.consts.tolist()
+    stack: list[Node] = []
+    with np.errstate(all="ignore"):
+        for code, arg in zip(program.codes.tolist(), program.args.tolist(), strict=True):
+            if code == VAR:
+                stack.append((VAR, arg))
+            elif code == CONST:
+                stack.append((CONST, consts[arg]))
+            elif ar[code] == 1:
+                stack.append(rules.unary(code, stack.pop()))
+            else:
+                b = stack.pop()
+                stack.append(rules.binary(code, stack.pop(), b))
+    if len(stack) != 1:
+        program.validate()
+    return from_tree(stack[0])
+
+
+def canonical_key(program: Program, digits: int = 6) -> str:
+    """A text key equal for formulas that differ only in the order of ``+``/``*`` operands
+    or in constants beyond ``digits`` significant digits; use on simplified programs."""
+    t = _table()
+    ar = t.arity
+    names = [None, None] + [op.name for op in t.ops]
+    consts = program.consts.tolist()
+    stack: list[str] = []
+    for code, arg in zip(program.codes.tolist(), program.args.tolist(), strict=True):
+        if code == VAR:
+            stack.append(f"x{arg}")
+        elif code == CONST:
+            stack.append(f"{consts[arg]:.{digits}g}")
+        elif ar[code] == 1:
+            stack.append(f"{names[code]}({stack.pop()})")
+        else:
+            b = stack.pop()
+            a = stack.pop()
+            if code in t.COMMUTATIVE and b < a:
+                a, b = b, a
+            stack.append(f"{names[code]}({a},{b})")
+    return stack[0]

@@ -1,0 +1,308 @@
+"""Levenberg-Marquardt for the constants of many formulas at once.
+
+Backends are fast on many programs per call and slow on one, so each LM round makes at most one
+``backend.jacobian`` call (the programs whose constants moved since their last Jacobian) and one
+``backend.losses`` call (every program's trial step); the small damped normal equations of all
+programs are solved as one stacked numpy solve.
+
+With linear scaling the model is ``a + b * f(x; c)`` and ``a, b`` are fitted jointly with ``c``
+(as Operon does): the Jacobian of ``f`` is scaled by ``b`` and the columns ``1`` and ``f`` are
+appended. Trial steps are rated with ``backend.losses(..., linear_scaling=True)``, i.e. with the
+closed-form ``a, b`` for the trial ``c``; that loss is never above the one of LM's own ``a, b``,
+so the LM model's predicted reduction stays a fair yardstick, and after each accepted step
+``a, b`` restart from the closed form. The loss reported is therefore exactly the backend's.
+
+Damping is Marquardt's (``mu * diag(J^T W J)``, so it does not care about the units of a
+constant) with Nielsen's update of ``mu``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eurisko.evaluate.base import Backend, Dataset
+from eurisko.expr.program import Program, ProgramBatch
+
+__all__ = ["FitResult", "fit_constants", "fit_program"]
+
+_MU0 = 1e-3  # initial damping, relative to diag(J^T W J)
+_MU_MAX = 1e16  # past this a step is too short to matter: the program stops
+_DIAG_FLOOR = 1e-12  # floor of the damping diagonal, relative to its largest entry
+
+
+@dataclass(eq=False)
+class FitResult:
+    """What ``fit_constants`` found.
+
+    Attributes
+    ----------
+    consts : (n_consts_total,) fitted constants, laid out as ``batch.consts``; a program keeps
+        its starting constants unless LM found lower loss.
+    loss : (n_programs,) weighted MSE at ``consts`` exactly as ``backend.losses`` reports it
+        (after linear scaling when it is on), inf where the output is not finite.
+    scale : (n_programs, 2) the ``(a, b)`` of linear scaling, ``(0, 1)`` when it is off.
+    n_jacobians : program Jacobians evaluated (one per program per ``jacobian`` call).
+    n_evals : program evaluations of any kind: Jacobians plus every program rated by
+        ``losses`` (the starting point and each trial step); what the search counts as cost.
+    n_iter : LM rounds run.
+    """
+
+    consts: np.ndarray
+    loss: np.ndarray
+    scale: np.ndarray
+    n_jacobians: int
+    n_evals: int
+    n_iter: int
+
+    def apply(self, batch: ProgramBatch) -> ProgramBatch:
+        """``batch`` with the fitted constants (shares the node arrays)."""
+        return ProgramBatch(batch.codes, batch.args, batch.node_offsets, self.consts.copy(),
+                            batch.const_offsets)
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + n)`` for each pair, without a Python loop."""
+    lens = np.asarray(lens, dtype=np.int64)
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lens)
+    return (np.arange(total, dtype=np.int64) - np.repeat(ends - lens, lens)
+            + np.repeat(np.asarray(starts, dtype=np.int64), lens))
+
+
+def _subset(batch: ProgramBatch, idx: np.ndarray, consts: np.ndarray) -> ProgramBatch:
+    """Programs ``idx`` of ``batch`` with their constants taken from the flat ``consts``."""
+    noff = np.asarray(batch.node_offsets, dtype=np.int64)
+    coff = np.asarray(batch.const_offsets, dtype=np.int64)
+    nlen = noff[idx + 1] - noff[idx]
+    clen = coff[idx + 1] - coff[idx]
+    nodes = _ranges(noff[idx], nlen)
+    cidx = _ranges(coff[idx], clen)
+    new_noff = np.zeros(len(idx) + 1, dtype=np.int64)
+    new_coff = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(nlen, out=new_noff[1:])
+    np.cumsum(clen, out=new_coff[1:])
+    return ProgramBatch(batch.codes[nodes], batch.args[nodes], new_noff, consts[cidx], new_coff)
+
+
+def _check(batch: ProgramBatch, data: Dataset, backend: Backend, max_iter: int, tol: float
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    if not isinstance(batch, ProgramBatch):
+        raise TypeError(f"batch must be a ProgramBatch (ProgramBatch.from_programs([...])), "
+                        f"got {type(batch).__name__}")
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be an evaluate.Dataset (Dataset.from_arrays(X, y)), "
+                        f"got {type(data).__name__}")
+    if data.y is None:
+        raise ValueError("fitting constants needs a target: build the Dataset with y")
+    for meth in ("jacobian", "losses"):
+        if not callable(getattr(backend, meth, None)):
+            raise TypeError(f"backend must have a {meth}() method (see evaluate.Backend), "
+                            f"got {type(backend).__name__}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    y = np.asarray(data.y, dtype=np.float64)
+    if y.shape != (data.n_rows,):
+        raise ValueError(f"data.y must hold one value per row ({data.n_rows}), got shape {y.shape}")
+    if data.w is None:
+        return y, None
+    w = np.asarray(data.w, dtype=np.float64)
+    if w.shape != y.shape:
+        raise ValueError(f"data.w must hold one weight per row ({data.n_rows}), got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise ValueError("data.w must be finite and non-negative with a positive sum")
+    return y, w
+
+
+def fit_constants(
+    batch: ProgramBatch,
+    data: Dataset,
+    backend: Backend,
+    *,
+    max_iter: int = 10,
+    linear_scaling: bool = True,
+    tol: float = 1e-10,
+) -> FitResult:
+    """Fit the constants of every program in ``batch`` to ``data`` by Levenberg-Marquardt.
+
+    Minimises ``sum(w * r**2)`` with ``r = a + b * f(x; c) - y`` (``r = f - y`` without linear
+    scaling), each program on its own but all evaluated together. Never raises on a bad program:
+    one whose Jacobian is not finite stops and keeps its best constants; one that is not finite
+    at the start, or has no constants, just gets its loss. The result is never worse than the
+    start.
+
+    Parameters
+    ----------
+    batch : the programs, with their starting constants.
+    data : rows to fit, with ``y`` (and optional weights ``w``).
+    backend : any ``evaluate.Backend``.
+    max_iter : LM rounds; each costs at most one ``jacobian`` and one ``losses`` call.
+    linear_scaling : fit ``a + b * f`` (the loss the search uses) instead of ``f``.
+    tol : a program stops when a step lowers its loss by less than ``tol`` relatively, when its
+        step is shorter than ``tol`` relative to its constants, when its gradient is orthogonal
+        to the residual within ``tol``, or when its loss is below ``tol**2 * mean(w y**2)``.
+    """
+    y, w = _check(batch, data, backend, max_iter, tol)
+    ls = bool(linear_scaling)
+    n = batch.n_programs
+    coff = np.asarray(batch.const_offsets, dtype=np.int64)
+    k = np.diff(coff)
+    consts = np.array(batch.consts, dtype=np.float64, copy=True)
+    if n == 0:
+        return FitResult(consts, np.zeros(0), np.zeros((0, 2)), 0, 0, 0)
+
+    start = backend.losses(batch, data, ls)
+    loss = np.array(start.loss, dtype=np.float64, copy=True)
+    scale = np.array(start.scale, dtype=np.float64, copy=True)
+    n_evals, n_jac, n_iter = n, 0, 0
+
+    extra = 2 if ls else 0
+    m = k + extra  # unknowns per program: its constants, then a and b
+    M = int(m.max())
+    sw = float(w.sum()) if w is not None else float(len(y))
+    y2 = float((y * y @ w) / sw) if w is not None else float(y @ y / sw)
+    loss_floor = tol * tol * y2
+    sqw = None if w is None else np.sqrt(w)
+    active = (k > 0) & np.isfinite(loss) & (max_iter > 0) & (loss > loss_floor)
+    stale = active.copy()  # constants moved since the last Jacobian
+    mu = np.full(n, _MU0)
+    nu = np.full(n, 2.0)
+    A = np.zeros((n, M, M))  # J^T W J, padded with the identity past each program's m
+    g = np.zeros((n, M))  # J^T W r
+    ar = np.arange(M)
+    A[:, ar, ar] = 1.0
+    Jn = np.zeros(n)  # sqrt of S = sum(w r^2) times column norms, for the gradient test
+
+    with np.errstate(all="ignore"):
+        for _ in range(max_iter):
+            if not active.any():
+                break
+            n_iter += 1
+            need = np.flatnonzero(active & stale)
+            if len(need):
+                sub = _subset(batch, need, consts)
+                pred, jac = backend.jacobian(sub, data)
+                n_jac += len(need)
+                n_evals += len(need)
+                pred = np.asarray(pred, dtype=np.float64)
+                jac = np.asarray(jac, dtype=np.float64)
+                soff = sub.const_offsets
+                kn = k[need]
+                for kk in np.unique(kn):
+                    sel = np.flatnonzero(kn == kk)
+                    prog = need[sel]
+                    mm = int(kk) + extra
+                    f = pred[sel]
+                    # rows: sqrt(w) * [dmodel/dc..., (1, f)], then sqrt(w) * r, so that one
+                    # stacked product gives both J^T W J and J^T W r
+                    J = np.empty((len(sel), mm + 1, len(y)))
+                    J[:, :kk] = jac[soff[sel][:, None] + np.arange(kk)]
+                    if ls:
+                        a, b = scale[prog, 0], scale[prog, 1]
+                        J[:, :kk] *= b[:, None, None]
+                        J[:, kk] = 1.0
+                        J[:, kk + 1] = f
+                        J[:, mm] = a[:, None] + b[:, None] * f - y
+                    else:
+                        J[:, mm] = f - y
+                    if sqw is not None:
+                        J *= sqw
+                    JJ = np.matmul(J, np.ascontiguousarray(J.transpose(0, 2, 1)))
+                    AA, gg = JJ[:, :mm, :mm], JJ[:, :mm, mm]
+                    ok = np.isfinite(JJ).all(axis=(1, 2))
+                    A[prog, :mm, :mm] = AA
+                    g[prog, :mm] = gg
+                    # cosine between the residual and each column (MINPACK's gtol test)
+                    dg = np.sqrt(np.maximum(np.diagonal(AA, axis1=1, axis2=2), 0.0))
+                    S = np.sqrt(sw * loss[prog])
+                    cos = np.abs(gg) / np.maximum(dg * S[:, None], np.finfo(float).tiny)
+                    Jn[prog] = np.where(dg > 0, cos, 0.0).max(axis=1)
+                    active[prog[~ok]] = False
+                stale[need] = False
+                active[need[Jn[need] <= tol]] = False
+
+            idx = np.flatnonzero(active)
+            if not len(idx):
+                break
+            Ai, gi, mui = A[idx], g[idx], mu[idx]
+            d = np.diagonal(Ai, axis1=1, axis2=2).copy()
+            real = ar < m[idx][:, None]
+            dmax = np.where(real, d, 0.0).max(axis=1, keepdims=True)
+            D = np.where(real, np.maximum(d, _DIAG_FLOOR * dmax + np.finfo(float).tiny), 1.0)
+            H = Ai.copy()
+            H[:, ar, ar] += mui[:, None] * D
+            try:
+                delta = -np.linalg.solve(H, gi[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                delta = -(np.linalg.pinv(H) @ gi[:, :, None])[:, :, 0]
+            pred_red = -(delta * gi).sum(axis=1) + mui * (delta * D * delta).sum(axis=1)
+
+            # step on the constants only (a and b restart from their closed form)
+            kc = k[idx]
+            creal = ar < kc[:, None]
+            cnorm = np.sqrt(np.add.reduceat(consts[_ranges(coff[idx], kc)] ** 2,
+                                            np.concatenate([[0], np.cumsum(kc)[:-1]])))
+            step = np.sqrt(np.where(creal, delta * delta, 0.0).sum(axis=1))
+            tiny_step = step <= tol * (cnorm + tol)
+            bad_step = ~np.isfinite(step)
+            active[idx[tiny_step]] = False
+            go = ~tiny_step & ~bad_step
+            mu[idx[bad_step]] *= nu[idx[bad_step]]
+            nu[idx[bad_step]] *= 2
+            idx, delta, pred_red, kc = idx[go], delta[go], pred_red[go], kc[go]
+            if not len(idx):
+                continue
+
+            trial = consts.copy()
+            flat = _ranges(coff[idx], kc)
+            pos = np.repeat(np.arange(len(idx)), kc)
+            trial[flat] += delta[pos, flat - np.repeat(coff[idx], kc)]
+            res = backend.losses(_subset(batch, idx, trial), data, ls)
+            n_evals += len(idx)
+            tl = np.asarray(res.loss, dtype=np.float64)
+            old = loss[idx]
+            accept = np.isfinite(tl) & (tl < old)
+            rho = sw * (old - tl) / np.where(pred_red > 0, pred_red, np.inf)
+
+            acc = idx[accept]
+            consts[flat[accept[pos]]] = trial[flat[accept[pos]]]
+            loss[acc] = tl[accept]
+            scale[acc] = np.asarray(res.scale, dtype=np.float64)[accept]
+            stale[acc] = True
+            r_acc = np.nan_to_num(rho[accept], nan=0.0)
+            mu[acc] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * r_acc - 1.0) ** 3)
+            nu[acc] = 2.0
+            done = (old[accept] - tl[accept] <= tol * old[accept]) | (tl[accept] <= loss_floor)
+            active[acc[done]] = False
+
+            rej = idx[~accept]
+            mu[rej] *= nu[rej]
+            nu[rej] *= 2.0
+            active[rej[mu[rej] > _MU_MAX]] = False
+
+    return FitResult(consts, loss, scale, n_jac, n_evals, n_iter)
+
+
+def fit_program(
+    program: Program, data: Dataset, backend: Backend | None = None, **kw
+) -> tuple[Program, float, tuple[float, float]]:
+    """Fit one program's constants; ``kw`` as for ``fit_constants``.
+
+    Returns ``(program with fitted constants, loss, (a, b))``. The backend defaults to the numpy
+    reference, which needs no compilation and is quick enough for one formula.
+    """
+    if not isinstance(program, Program):
+        raise TypeError(f"program must be an expr.Program (expr.parse('...')), "
+                        f"got {type(program).__name__}")
+    if backend is None:
+        from eurisko.evaluate.reference import NumpyBackend
+
+        backend = NumpyBackend()
+    res = fit_constants(ProgramBatch.from_programs([program]), data, backend, **kw)
+    return (program.with_consts(res.consts), float(res.loss[0]),
+            (float(res.scale[0, 0]), float(res.scale[0, 1])))

@@ -1,0 +1,393 @@
+"""`SymbolicRegressor`: a scikit-learn estimator that returns a Pareto front of formulas."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from eurisko.evaluate.base import Dataset
+from eurisko.evaluate.reference import eval_program
+from eurisko.expr.operators import resolve_operators
+from eurisko.expr.program import Program
+from eurisko.expr.simplify import simplify
+from eurisko.search.checkpoint import load_state, save_state
+from eurisko.search.engine import SearchProgress, SearchState, default_backend, run_search
+from eurisko.search.front import FrontEntry, final_front, fold_scaling, select_index
+from eurisko.search.hall_of_fame import HallOfFame
+from eurisko.search.island import SearchConfig
+
+_IDENT = re.compile(r"[^0-9a-zA-Z_]")
+_SAVED_PARAMS = (
+    "operators", "max_size", "population_size", "n_islands", "n_jobs", "time_limit",
+    "max_evals", "loss_threshold", "linear_scaling", "parsimony", "optimize_probability",
+    "random_state", "checkpoint_every",
+)
+
+
+def _variable_names(columns: Sequence[object]) -> list[str]:
+    """Column names turned into identifiers the printer and parser accept."""
+    names: list[str] = []
+    for i, c in enumerate(columns):
+        s = _IDENT.sub("_", str(c)).strip("_") or f"x{i}"
+        if s[0].isdigit():
+            s = f"x_{s}"
+        while s in names or s in {"pi", "e"}:
+            s = s + "_"
+        names.append(s)
+    return names
+
+
+def _check_frame(X: object) -> None:
+    """One-line, actionable errors for the mistakes people make with tables."""
+    if isinstance(X, pd.DataFrame):
+        bad = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
+               or pd.api.types.is_bool_dtype(X[c])]
+        if bad:
+            raise ValueError(f"non-numeric column(s) {bad}: convert them to numbers or drop them")
+
+
+def _check_finite(name: str, a: np.ndarray, columns: Sequence[str] | None = None) -> None:
+    bad = ~np.isfinite(a)
+    if bad.any():
+        what = "NaN" if np.isnan(a).any() else "inf"
+        if a.ndim == 2 and columns is not None:
+            cols = [columns[j] for j in np.nonzero(bad.any(axis=0))[0]]
+            raise ValueError(
+                f"{name} contains {what} in column(s) {cols} ({int(bad.any(axis=1).sum())} rows);"
+                " drop or impute those rows first")
+        raise ValueError(f"{name} contains {what} in {int(bad.sum())} entries; "
+                         "drop or impute those rows first")
+
+
+class SymbolicRegressor(RegressorMixin, BaseEstimator):
+    """Find closed-form formulas y = f(X), from simplest to most accurate.
+
+    The search evolves formulas on several islands (age-regularized evolution, tournament
+    selection, mutations and crossover, Levenberg-Marquardt for constants, linear scaling),
+    keeps the best formula of every complexity, and returns their Pareto front.
+
+    Parameters
+    ----------
+    operators : list of str, optional
+        Operators the formulas may use (see ``eurisko.expr.registry()``; default
+        ``add sub mul div neg square sqrt exp log sin cos``). Custom operators declared with
+        ``eurisko.register_operator`` are named the same way. One list covers unary and binary.
+    max_size : int, default 30
+        Largest formula, in nodes.
+    population_size : int, default 100
+        Members of each island.
+    n_islands : int, optional
+        Number of islands (default ``max(4, 2 * n_jobs)``).
+    n_jobs : int, optional
+        Worker processes (default: all cores). ``1`` runs in this process.
+    time_limit : float or None, default 60
+        Seconds of search. Use ``max_evals`` instead for reproducible runs.
+    max_evals : int, optional
+        Stop after this many formula evaluations (LM Jacobians count as evaluations).
+    loss_threshold : float, optional
+        Stop once a formula's mean squared error is at most this.
+    linear_scaling : bool, default True
+        Rate a formula f by the best ``a + b * f`` during the search; the front shows the
+        formulas with ``a`` and ``b`` folded in.
+    parsimony : float, default 0.002
+        Decades of loss a formula must gain per extra node to win a tournament, on top of the
+        adaptive crowding penalty.
+    optimize_probability : float, default 0.25
+        Share of new formulas whose constants Levenberg-Marquardt polishes.
+    random_state : int, optional
+        Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
+    warm_start : bool, default False
+        Continue the previous search (populations and hall of fame) on the next ``fit``.
+    run_dir : str or Path, optional
+        Directory the search checkpoints into (atomically); resume with ``from_run``.
+    checkpoint_every : float, default 10
+        Seconds between checkpoints.
+    progress : callable, optional
+        Called a few times a second with a ``SearchProgress`` (elapsed, n_evals,
+        evals_per_second, best_loss, front, done).
+    verbose : bool, default False
+        Print a line of progress now and then when no ``progress`` callable is given.
+
+    Attributes
+    ----------
+    pareto_front_ : DataFrame
+        One row per complexity: ``complexity, loss, r2, equation``.
+    best_index_ : int
+        Row of the selected formula: within 1.5x of the lowest loss (losses below 1e-14 of
+        var(y) count as equal), the steepest drop of log-loss per added complexity.
+    programs_ : list of Program
+        The formulas of the front, as postfix programs.
+    variable_names_ : list of str
+        Names of the columns in the formulas.
+    n_evals_, elapsed_, interrupted_ : int, float, bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eurisko import SymbolicRegressor
+    >>> X = np.random.default_rng(0).uniform(1, 3, (200, 2))
+    >>> model = SymbolicRegressor(max_evals=20000, time_limit=None, n_jobs=1, random_state=0)
+    >>> model.fit(X, X[:, 0] * X[:, 1] ** 2).sympy()  # doctest: +SKIP
+    x0*x1**2
+    """
+
+    def __init__(
+        self,
+        operators: Sequence[str] | None = None,
+        max_size: int = 30,
+        population_size: int = 100,
+        n_islands: int | None = None,
+        n_jobs: int | None = None,
+        time_limit: float | None = 60.0,
+        max_evals: int | None = None,
+        loss_threshold: float | None = None,
+        linear_scaling: bool = True,
+        parsimony: float = 0.002,
+        optimize_probability: float = 0.25,
+        random_state: int | None = None,
+        warm_start: bool = False,
+        run_dir: str | os.PathLike | None = None,
+        checkpoint_every: float = 10.0,
+        progress: Callable[[SearchProgress], None] | None = None,
+        verbose: bool = False,
+    ):
+        self.operators = operators
+        self.max_size = max_size
+        self.population_size = population_size
+        self.n_islands = n_islands
+        self.n_jobs = n_jobs
+        self.time_limit = time_limit
+        self.max_evals = max_evals
+        self.loss_threshold = loss_threshold
+        self.linear_scaling = linear_scaling
+        self.parsimony = parsimony
+        self.optimize_probability = optimize_probability
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.run_dir = run_dir
+        self.checkpoint_every = checkpoint_every
+        self.progress = progress
+        self.verbose = verbose
+
+    # --- configuration ---------------------------------------------------------------
+
+    def _n_jobs(self) -> int:
+        if self.n_jobs is None:
+            return max(1, os.cpu_count() or 1)
+        if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0:
+            raise ValueError(f"n_jobs must be a positive integer or -1, got {self.n_jobs!r}")
+        return max(1, os.cpu_count() or 1) if self.n_jobs < 0 else int(self.n_jobs)
+
+    def _config(self, n_jobs: int) -> SearchConfig:
+        ops = resolve_operators(self.operators)
+        if not isinstance(self.max_size, (int, np.integer)) or self.max_size < 1:
+            raise ValueError(f"max_size must be a positive integer, got {self.max_size!r}")
+        if self.population_size < 10:
+            raise ValueError(f"population_size must be at least 10, got {self.population_size}")
+        for name in ("time_limit", "max_evals", "loss_threshold"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"{name} must be positive or None, got {v!r}")
+        if self.time_limit is None and self.max_evals is None and self.loss_threshold is None:
+            raise ValueError("set at least one of time_limit, max_evals or loss_threshold, "
+                             "or the search would never stop")
+        n_islands = self.n_islands or max(4, 2 * n_jobs)
+        return SearchConfig(
+            operators=ops, max_size=int(self.max_size),
+            population_size=int(self.population_size), n_islands=int(n_islands),
+            parsimony=float(self.parsimony), optimize_probability=float(self.optimize_probability),
+            linear_scaling=bool(self.linear_scaling),
+        )
+
+    def _params_meta(self) -> dict:
+        params = {k: getattr(self, k) for k in _SAVED_PARAMS}
+        if params["operators"] is not None:
+            params["operators"] = list(resolve_operators(params["operators"]))
+        return params
+
+    # --- fitting ---------------------------------------------------------------------
+
+    def fit(self, X, y, sample_weight=None) -> SymbolicRegressor:
+        """Search for formulas; Ctrl-C stops early and keeps what was found."""
+        _check_frame(X)
+        names = _variable_names(X.columns) if isinstance(X, pd.DataFrame) else None
+        Xv, yv = validate_data(self, X, y, y_numeric=True, ensure_min_samples=2,
+                               ensure_all_finite=False, dtype=np.float64)
+        if names is None:
+            names = [f"x{i}" for i in range(Xv.shape[1])]
+        _check_finite("X", Xv, names)
+        _check_finite("y", yv)
+        if sample_weight is None:
+            w = np.ones(len(yv))
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64).ravel()
+            if w.shape != yv.shape:
+                raise ValueError(f"sample_weight has {w.size} entries but y has {yv.size}; "
+                                 "give one weight per row")
+            _check_finite("sample_weight", w)
+            if (w < 0).any() or w.sum() <= 0:
+                raise ValueError("sample_weight must be non-negative with a positive sum")
+        n_jobs = self._n_jobs()
+        config = self._config(n_jobs)
+        data = Dataset.from_arrays(Xv, yv, w)
+        self.variable_names_ = names
+        self.y_var_ = float(np.sum(w * (yv - np.sum(w * yv) / w.sum()) ** 2) / w.sum())
+        state = None
+        if self.warm_start and hasattr(self, "search_state_"):
+            if getattr(self, "_state_n_features", Xv.shape[1]) != Xv.shape[1]:
+                raise ValueError("warm_start needs the same columns as the previous fit")
+            state = self.search_state_
+            state.interrupted = False
+        meta = {"params": self._params_meta(), "variable_names": names,
+                "n_features": int(Xv.shape[1]), "y_var": self.y_var_}
+        run_dir = Path(self.run_dir) if self.run_dir is not None else None
+        checkpoint = None
+        if run_dir is not None:
+            def checkpoint(s: SearchState) -> None:
+                save_state(run_dir, s, meta)
+
+        progress = self.progress
+        if progress is None and self.verbose:
+            progress = _print_progress
+        backend = default_backend()
+        state = run_search(
+            data, config, seed=self.random_state, n_jobs=n_jobs, time_limit=self.time_limit,
+            max_evals=self.max_evals, loss_threshold=self.loss_threshold, state=state,
+            describe=self._describe if progress else None, progress=progress,
+            checkpoint=checkpoint, checkpoint_every=self.checkpoint_every, backend=backend,
+        )
+        self.search_state_ = state
+        self._state_n_features = Xv.shape[1]
+        self.n_evals_ = int(state.n_evals)
+        self.elapsed_ = float(state.elapsed)
+        self.interrupted_ = bool(state.interrupted)
+        try:
+            front = final_front(state.hof, data, backend, config.linear_scaling)
+        except KeyboardInterrupt:
+            front = _front_without_data(state.hof, config.linear_scaling)
+            self.interrupted_ = True
+        self._set_front(front)
+        if run_dir is not None:
+            meta["front"] = [{"program": e.program.to_dict(), "loss": e.loss} for e in front]
+            save_state(run_dir, state, meta)
+        return self
+
+    def _describe(self, hof: HallOfFame) -> list[tuple[int, float, str]]:
+        from eurisko.expr.printing import to_string
+
+        rows = []
+        for e in _front_without_data(hof, bool(self.linear_scaling)):
+            rows.append((e.complexity, e.loss, to_string(e.program, self.variable_names_, 4)))
+        return rows
+
+    def _set_front(self, front: list[FrontEntry]) -> None:
+        from eurisko.expr.printing import to_string
+
+        if not front:
+            raise RuntimeError("the search found no finite formula; check the data's scale "
+                               "or allow more operators/time")
+        self.programs_ = [e.program for e in front]
+        losses = np.array([e.loss for e in front])
+        comps = np.array([e.complexity for e in front])
+        r2 = 1.0 - losses / self.y_var_ if self.y_var_ > 0 else np.where(losses == 0, 1.0, 0.0)
+        self.pareto_front_ = pd.DataFrame({
+            "complexity": comps, "loss": losses, "r2": r2,
+            "equation": [to_string(p, self.variable_names_) for p in self.programs_],
+        })
+        self.best_index_ = select_index(losses, comps, self.y_var_)
+
+    # --- using the result ------------------------------------------------------------
+
+    def _program(self, i: int | None) -> Program:
+        check_is_fitted(self, "programs_")
+        if i is None:
+            i = self.best_index_
+        if not -len(self.programs_) <= i < len(self.programs_):
+            raise IndexError(f"row {i} is not in the Pareto front (it has "
+                             f"{len(self.programs_)} rows)")
+        return self.programs_[i]
+
+    def predict(self, X, i: int | None = None) -> np.ndarray:
+        """Predictions of the selected formula (or of front row ``i``)."""
+        check_is_fitted(self, "programs_")
+        Xv = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        out = eval_program(self._program(i), np.ascontiguousarray(Xv.T))
+        return np.asarray(out, dtype=np.float64)
+
+    def sympy(self, i: int | None = None, precision: int | None = None):
+        """The selected formula (or row ``i``) as a SymPy expression."""
+        from eurisko.expr.sympy_bridge import to_sympy
+
+        return to_sympy(self._program(i), self.variable_names_, precision)
+
+    def latex(self, i: int | None = None, precision: int = 4) -> str:
+        """The selected formula (or row ``i``) in LaTeX."""
+        from eurisko.expr.printing import to_latex
+
+        return to_latex(self._program(i), self.variable_names_, precision)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+    # --- runs on disk ----------------------------------------------------------------
+
+    @classmethod
+    def from_run(cls, path: str | os.PathLike) -> SymbolicRegressor:
+        """The estimator saved in a run directory, fitted with what the run had found.
+
+        A finished run restores its final front; a killed run restores the front of its last
+        checkpoint. ``fit`` on the result continues the search (``warm_start`` is set).
+        """
+        state, meta = load_state(path)
+        params = dict(meta["params"])
+        model = cls(**params, warm_start=True, run_dir=path)
+        model.variable_names_ = list(meta["variable_names"])
+        model.n_features_in_ = int(meta["n_features"])
+        model.y_var_ = float(meta["y_var"])
+        model.search_state_ = state
+        model._state_n_features = model.n_features_in_
+        model.n_evals_ = state.n_evals
+        model.elapsed_ = state.elapsed
+        model.interrupted_ = state.interrupted
+        if "front" in meta:
+            front = [FrontEntry(Program.from_dict(e["program"]).complexity(),
+                                Program.from_dict(e["program"]), float(e["loss"]))
+                     for e in meta["front"]]
+        else:
+            front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)))
+        model._set_front(front)
+        return model
+
+
+def _front_without_data(hof: HallOfFame, linear_scaling: bool) -> list[FrontEntry]:
+    """Front from the hall of fame alone: a and b folded in, no polishing (needs no data)."""
+    entries = []
+    for _, p, loss, (a, b) in hof.front():
+        q = simplify(fold_scaling(p, a, b)[3]) if linear_scaling else p
+        entries.append(FrontEntry(q.complexity(), q, loss))
+    out, best = [], float("inf")
+    for e in sorted(entries, key=lambda e: (e.complexity, e.loss)):
+        if e.loss < best:
+            out.append(e)
+            best = e.loss
+    return out
+
+
+def _print_progress(p: SearchProgress) -> None:
+    import sys
+
+    now = p.elapsed
+    last = getattr(_print_progress, "_last", -1e9)
+    if p.done or now - last >= 5.0:
+        _print_progress._last = now  # type: ignore[attr-defined]
+        print(f"progress: {now:7.1f}s  evals {p.n_evals:>10d}  {p.evals_per_second:9.0f}/s  "
+              f"best loss {p.best_loss:.4g}", file=sys.stderr)

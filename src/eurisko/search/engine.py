@@ -1,0 +1,265 @@
+"""Runs the islands: in this process (``n_jobs=1``) or in worker processes, epoch by epoch.
+
+An epoch is a fixed number of breeding steps on every island. Between epochs the main process
+merges the halls of fame, moves migrants between islands, reports progress, saves a checkpoint
+and checks the stopping rules (time, evaluations, loss threshold, Ctrl-C). Counting work in
+steps rather than seconds is what makes ``n_jobs=1`` with ``max_evals`` reproducible.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eurisko.evaluate.base import Backend, Dataset
+from eurisko.expr.program import Program
+from eurisko.search.hall_of_fame import HallOfFame
+from eurisko.search.island import Island, SearchConfig
+from eurisko.search.mutation import Grammar
+
+
+@dataclass
+class SearchProgress:
+    """What a progress callback receives, a few times a second."""
+
+    elapsed: float
+    n_evals: int
+    evals_per_second: float
+    best_loss: float
+    front: list[tuple[int, float, str]]
+    done: bool = False
+
+
+@dataclass
+class SearchState:
+    """Everything needed to resume: the populations, the hall of fame and the counters."""
+
+    populations: list[list[Program]]
+    hof: HallOfFame = field(default_factory=HallOfFame)
+    n_evals: int = 0
+    elapsed: float = 0.0
+    epoch: int = 0
+    interrupted: bool = False
+
+
+def default_backend(n_threads: int | None = 1) -> Backend:
+    """The fastest CPU backend that imports here (numba, else the numpy reference).
+
+    One thread by default: the search parallelises across processes (``n_jobs``), and its
+    batches are too small for threads to pay for their wake-up.
+    """
+    try:
+        from eurisko.evaluate.numba_backend import NumbaBackend
+    except ImportError:  # pragma: no cover - numba is a hard dependency
+        from eurisko.evaluate.reference import NumpyBackend
+
+        return NumpyBackend()
+    return NumbaBackend(n_threads=n_threads)
+
+
+class IslandGroup:
+    """The islands one process owns."""
+
+    def __init__(self, config: SearchConfig, data: Dataset, ids: list[int],
+                 seeds: list[np.random.SeedSequence], populations: list[list[Program] | None],
+                 y_var: float, backend: Backend | None = None):
+        self.backend = backend or default_backend()
+        grammar = Grammar(config.operators, data.n_features)
+        self.ids = ids
+        self.islands = []
+        for seed, pop in zip(seeds, populations, strict=True):
+            rng = random.Random(int(seed.generate_state(2, np.uint64)[0]))
+            isl = Island(config, grammar, data, self.backend, rng, y_var)
+            isl.seed(pop)
+            self.islands.append(isl)
+        self.config = config
+
+    def epoch(self, immigrants: dict[int, list[Program]], deadline: float | None) -> dict:
+        hof = HallOfFame()
+        evals_before = sum(isl.n_evals for isl in self.islands)
+        for i, isl in zip(self.ids, self.islands, strict=True):
+            isl.receive(immigrants.get(i, []))
+            hof.update(isl.programs, isl.losses, isl.scales)
+            isl.run(self.config.steps_per_epoch, hof, deadline)
+        return {
+            "hof": hof,
+            "n_evals": sum(isl.n_evals for isl in self.islands) - evals_before,
+            "populations": {i: list(isl.programs) for i, isl in zip(self.ids, self.islands,
+                                                                   strict=True)},
+            "emigrants": {i: isl.best(self.config.n_migrants)
+                          for i, isl in zip(self.ids, self.islands, strict=True)},
+        }
+
+
+def _worker(conn, config, Xt, y, w, ids, seeds, populations, y_var) -> None:
+    """Worker process: owns some islands, runs an epoch per request."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # noqa: BLE001 - threading layer unavailable: run as is
+        pass
+    group = IslandGroup(config, Dataset(Xt, y, w), ids, seeds, populations, y_var)
+    conn.send("ready")
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            break
+        immigrants, deadline = msg
+        conn.send(group.epoch(immigrants, deadline))
+    conn.close()
+
+
+class _Pool:
+    """Island groups spread over worker processes (spawned: safe with numba's threads)."""
+
+    def __init__(self, n_jobs, config, data, seeds, populations, y_var):
+        ctx = mp.get_context("spawn")
+        self.conns, self.procs, self.ids = [], [], []
+        for j in range(n_jobs):
+            ids = list(range(j, config.n_islands, n_jobs))
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=_worker,
+                args=(child, config, data.Xt, data.y, data.w, ids, [seeds[i] for i in ids],
+                      [populations[i] for i in ids], y_var),
+                daemon=True,
+            )
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+            self.ids.append(ids)
+        for c in self.conns:
+            if c.recv() != "ready":  # pragma: no cover
+                raise RuntimeError("a search worker failed to start")
+
+    def epoch(self, immigrants, deadline) -> list[dict]:
+        for c, ids in zip(self.conns, self.ids, strict=True):
+            c.send(({i: immigrants.get(i, []) for i in ids}, deadline))
+        return [c.recv() for c in self.conns]
+
+    def close(self) -> None:
+        for c in self.conns:
+            try:
+                c.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for p in self.procs:
+            p.join(timeout=2)
+            if p.is_alive():
+                p.terminate()
+
+
+def run_search(
+    data: Dataset,
+    config: SearchConfig,
+    *,
+    seed: int | None,
+    n_jobs: int = 1,
+    time_limit: float | None = None,
+    max_evals: int | None = None,
+    loss_threshold: float | None = None,
+    state: SearchState | None = None,
+    describe: Callable[[HallOfFame], list[tuple[int, float, str]]] | None = None,
+    progress: Callable[[SearchProgress], None] | None = None,
+    checkpoint: Callable[[SearchState], None] | None = None,
+    checkpoint_every: float = 10.0,
+    backend: Backend | None = None,
+) -> SearchState:
+    """Evolve until a stopping rule fires; returns the final state (never raises on Ctrl-C)."""
+    y = data.y
+    w = np.ones_like(y) if data.w is None else data.w
+    y_var = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2) / np.sum(w))
+    n_islands = config.n_islands
+    if state is None:
+        state = SearchState(populations=[[] for _ in range(n_islands)])
+    pops: list[list[Program] | None] = [
+        (state.populations[i] if i < len(state.populations) else None) or None
+        for i in range(n_islands)
+    ]
+    root = np.random.SeedSequence(
+        entropy=seed if seed is not None else None, spawn_key=(state.epoch,))
+    seeds = root.spawn(n_islands)
+    mig_rng = np.random.default_rng(root.spawn(1)[0])
+    t0 = time.monotonic() - state.elapsed
+    deadline = None if time_limit is None else t0 + time_limit
+    evals0, t_start = state.n_evals, time.monotonic()
+    last_ckpt = time.monotonic()
+    pool = None
+    populations: dict[int, list[Program]] = {}
+    immigrants: dict[int, list[Program]] = {}
+
+    def report(done: bool) -> None:
+        if progress is None:
+            return
+        dt = max(time.monotonic() - t_start, 1e-9)
+        front = describe(state.hof) if describe else []
+        progress(SearchProgress(time.monotonic() - t0, state.n_evals,
+                                (state.n_evals - evals0) / dt, state.hof.best_loss(), front, done))
+
+    try:
+        n_jobs = max(1, min(n_jobs, n_islands))
+        if n_jobs == 1:
+            group = IslandGroup(config, data, list(range(n_islands)), seeds, pops, y_var, backend)
+        else:
+            pool = _Pool(n_jobs, config, data, seeds, pops, y_var)
+        while True:
+            results = ([group.epoch(immigrants, deadline)] if pool is None
+                       else pool.epoch(immigrants, deadline))
+            for r in results:
+                state.hof.merge(r["hof"])
+                state.n_evals += r["n_evals"]
+                populations.update(r["populations"])
+            state.populations = [populations.get(i, []) for i in range(n_islands)]
+            state.epoch += 1
+            state.elapsed = time.monotonic() - t0
+            emigrants = {}
+            for r in results:
+                emigrants.update(r["emigrants"])
+            immigrants = _route_migrants(emigrants, state.hof, n_islands, mig_rng,
+                                         config.n_migrants)
+            if checkpoint and time.monotonic() - last_ckpt >= checkpoint_every:
+                checkpoint(state)
+                last_ckpt = time.monotonic()
+            if (deadline is not None and time.monotonic() >= deadline) or (
+                max_evals is not None and state.n_evals >= max_evals) or (
+                loss_threshold is not None and state.hof.best_loss() <= loss_threshold):
+                break
+            report(False)
+    except KeyboardInterrupt:
+        state.interrupted = True
+    finally:
+        if pool is not None:
+            pool.close()
+    state.elapsed = time.monotonic() - t0
+    if checkpoint:
+        checkpoint(state)
+    report(True)
+    return state
+
+
+def _route_migrants(emigrants: dict[int, list[Program]], hof: HallOfFame, n_islands: int,
+                    rng: np.random.Generator, n_migrants: int) -> dict[int, list[Program]]:
+    """Each island gets another island's best and a few hall-of-fame formulas."""
+    out: dict[int, list[Program]] = {}
+    if n_islands < 1:
+        return out
+    hof_programs = hof.programs()
+    for i in range(n_islands):
+        incoming: list[Program] = []
+        if n_islands > 1:
+            j = int((i + 1 + rng.integers(n_islands - 1)) % n_islands)
+            incoming.extend(emigrants.get(j, []))
+        if hof_programs:
+            k = min(max(1, n_migrants // 2), len(hof_programs))
+            incoming.extend(hof_programs[int(t)] for t in rng.choice(len(hof_programs), k,
+                                                                     replace=False))
+        out[i] = incoming
+    return out

@@ -1,0 +1,214 @@
+"""One island: a population under age-regularized evolution with tournament selection.
+
+Each step breeds a batch of children (mutation or crossover of tournament winners), simplifies
+them, evaluates the whole batch in one backend call, polishes some children's constants with
+Levenberg-Marquardt, and lets the children replace the oldest members. Selection ranks by
+log normalised loss plus an adaptive parsimony term that grows with how crowded a complexity
+is, so small formulas keep a foothold while large ones are explored.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eurisko.evaluate.base import Backend, Dataset
+from eurisko.expr.program import Program, ProgramBatch
+from eurisko.expr.simplify import simplify
+from eurisko.fit import fit_constants
+from eurisko.search.hall_of_fame import HallOfFame
+from eurisko.search.mutation import Grammar
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Knobs of the evolutionary search (the estimator fills them from its parameters)."""
+
+    operators: tuple[str, ...]
+    max_size: int = 30
+    population_size: int = 100
+    n_islands: int = 4
+    tournament_size: int = 10
+    tournament_p: float = 0.9
+    children_per_step: int = 20
+    steps_per_epoch: int = 10
+    crossover_rate: float = 0.1
+    parsimony: float = 0.002
+    adaptive_parsimony: float = 20.0
+    optimize_probability: float = 0.25
+    optimizer_iterations: int = 8
+    n_migrants: int = 5
+    linear_scaling: bool = True
+    mutation_weights: tuple[float, ...] = field(
+        default=(0.25, 0.15, 0.15, 0.1, 0.05, 0.2)  # point subtree insert delete hoist constants
+    )
+
+
+class Island:
+    """A population with its own random stream; evolves in place."""
+
+    def __init__(self, config: SearchConfig, grammar: Grammar, data: Dataset, backend: Backend,
+                 rng: random.Random, y_var: float):
+        self.config = config
+        self.grammar = grammar
+        self.data = data
+        self.backend = backend
+        self.rng = rng
+        self.y_var = max(float(y_var), 1e-300)
+        self.programs: list[Program] = []
+        self.losses = np.zeros(0)
+        self.scales = np.zeros((0, 2))
+        self.ages = np.zeros(0, dtype=np.int64)
+        self.complexities = np.zeros(0, dtype=np.int64)
+        self.births = 0
+        self.n_evals = 0
+
+    # --- population bookkeeping --------------------------------------------------------
+
+    def seed(self, programs: list[Program] | None = None) -> None:
+        """Fill the population: given programs first, then random trees of growing size."""
+        cfg = self.config
+        progs = list(programs or [])[: cfg.population_size]
+        while len(progs) < cfg.population_size:
+            size = self.rng.randint(1, min(cfg.max_size, 10))
+            progs.append(self.grammar.random_tree(self.rng, size))
+        self.programs = []
+        self.losses = np.zeros(0)
+        self.scales = np.zeros((0, 2))
+        self.ages = np.zeros(0, dtype=np.int64)
+        self.complexities = np.zeros(0, dtype=np.int64)
+        self._insert(*self._evaluate([simplify(p) for p in progs]), replace_oldest=False)
+
+    def _insert(self, programs, losses, scales, replace_oldest: bool = True) -> None:
+        """Add finite-loss programs; with ``replace_oldest`` they take the oldest members' seats."""
+        keep = np.isfinite(losses)
+        programs = [p for p, k in zip(programs, keep, strict=True) if k]
+        losses, scales = losses[keep], scales[keep]
+        if not programs:
+            return
+        ages = self.births + np.arange(len(programs))
+        self.births += len(programs)
+        comp = np.array([p.complexity() for p in programs], dtype=np.int64)
+        if replace_oldest and len(self.programs) >= self.config.population_size:
+            n = min(len(programs), len(self.programs))
+            oldest = np.argsort(self.ages, kind="stable")[:n]
+            for j, slot in enumerate(oldest):
+                self.programs[slot] = programs[j]
+            self.losses[oldest] = losses[:n]
+            self.scales[oldest] = scales[:n]
+            self.ages[oldest] = ages[:n]
+            self.complexities[oldest] = comp[:n]
+            return
+        self.programs.extend(programs)
+        self.losses = np.concatenate((self.losses, losses))
+        self.scales = np.concatenate((self.scales, scales))
+        self.ages = np.concatenate((self.ages, ages))
+        self.complexities = np.concatenate((self.complexities, comp))
+
+    def receive(self, programs: list[Program]) -> None:
+        """Migrants arrive and replace the oldest members."""
+        if programs:
+            self._insert(*self._evaluate(programs))
+
+    def best(self, k: int) -> list[Program]:
+        """The ``k`` best members by selection score (the emigrants)."""
+        order = np.argsort(self._scores(), kind="stable")[:k]
+        return [self.programs[i] for i in order]
+
+    # --- evaluation ------------------------------------------------------------------
+
+    def _evaluate(self, programs: list[Program]) -> tuple[list[Program], np.ndarray, np.ndarray]:
+        """Losses of ``programs``; some get their constants polished by LM first."""
+        if not programs:
+            return programs, np.zeros(0), np.zeros((0, 2))
+        cfg = self.config
+        batch = ProgramBatch.from_programs(programs)
+        res = self.backend.losses(batch, self.data, cfg.linear_scaling)
+        self.n_evals += len(programs)
+        losses, scales = res.loss.copy(), res.scale.copy()
+        n_consts = np.diff(batch.const_offsets)
+        pick = np.nonzero(
+            (n_consts > 0) & np.isfinite(losses)
+            & (np.array([self.rng.random() for _ in programs]) < cfg.optimize_probability)
+        )[0]
+        if len(pick) and cfg.optimizer_iterations > 0:
+            sub = ProgramBatch.from_programs([programs[i] for i in pick])
+            fitted = fit_constants(sub, self.data, self.backend,
+                                   max_iter=cfg.optimizer_iterations,
+                                   linear_scaling=cfg.linear_scaling)
+            self.n_evals += int(fitted.n_evals)
+            for j, i in enumerate(pick):
+                if fitted.loss[j] <= losses[i]:
+                    a, b = sub.const_offsets[j], sub.const_offsets[j + 1]
+                    programs[i] = programs[i].with_consts(fitted.consts[a:b])
+                    losses[i] = fitted.loss[j]
+                    scales[i] = fitted.scale[j]
+        return programs, losses, scales
+
+    # --- selection and breeding -----------------------------------------------------------
+
+    def _scores(self) -> np.ndarray:
+        """Lower is better: log normalised loss, plus parsimony, plus crowding of the size."""
+        cfg = self.config
+        nmse = np.maximum(self.losses / self.y_var, 1e-16)
+        counts = np.bincount(self.complexities, minlength=cfg.max_size * 4 + 2)
+        freq = counts[self.complexities] / max(len(self.programs), 1)
+        return (np.log(nmse) + cfg.parsimony * self.complexities * np.log(10)
+                + cfg.adaptive_parsimony * freq)
+
+    def _tournament(self, scores: list[float]) -> Program:
+        cfg = self.config
+        n = len(self.programs)
+        rnd = self.rng.random
+        entrants = [int(rnd() * n) for _ in range(min(cfg.tournament_size, n))]
+        entrants.sort(key=scores.__getitem__)
+        for i in entrants[:-1]:
+            if self.rng.random() < cfg.tournament_p:
+                return self.programs[i]
+        return self.programs[entrants[-1]]
+
+    def _child(self, scores: list[float]) -> Program:
+        cfg, g, rng = self.config, self.grammar, self.rng
+        for _ in range(8):
+            parent = self._tournament(scores)
+            if rng.random() < cfg.crossover_rate:
+                child = g.crossover(parent, self._tournament(scores), rng, cfg.max_size)
+            else:
+                kind = rng.choices(range(6), cfg.mutation_weights)[0]
+                if kind == 0:
+                    child = g.point(parent, rng)
+                elif kind == 1:
+                    child = g.subtree(parent, rng, cfg.max_size)
+                elif kind == 2:
+                    child = g.insert(parent, rng)
+                elif kind == 3:
+                    child = g.delete(parent, rng)
+                elif kind == 4:
+                    child = g.hoist(parent, rng)
+                else:
+                    child = g.perturb_constants(parent, rng)
+            if child is None:
+                continue
+            child = simplify(child)
+            if len(child) <= cfg.max_size:
+                return child
+        return g.random_tree(rng, rng.randint(1, 5))
+
+    def step(self) -> tuple[list[Program], np.ndarray, np.ndarray]:
+        """Breed, evaluate and insert one batch of children; returns them for the hall of fame."""
+        scores = self._scores().tolist()
+        children = [self._child(scores) for _ in range(self.config.children_per_step)]
+        children, losses, scales = self._evaluate(children)
+        self._insert(children, losses, scales)
+        return children, losses, scales
+
+    def run(self, n_steps: int, hof: HallOfFame, deadline: float | None = None) -> None:
+        """Evolve ``n_steps`` batches, recording every child in ``hof``."""
+        for _ in range(n_steps):
+            children, losses, scales = self.step()
+            hof.update(children, losses, scales)
+            if deadline is not None and time.monotonic() > deadline:
+                break

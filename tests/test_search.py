@@ -1,0 +1,189 @@
+"""search/: mutations keep programs valid, the front and selection rule, checkpoints, islands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eurisko.evaluate.base import Dataset
+from eurisko.evaluate.reference import eval_program
+from eurisko.expr.operators import DEFAULT_OPERATORS, op_code
+from eurisko.expr.program import Program
+from eurisko.search.checkpoint import load_state, save_state
+from eurisko.search.engine import SearchState, run_search
+from eurisko.search.front import fold_scaling, select_index
+from eurisko.search.hall_of_fame import HallOfFame
+from eurisko.search.island import SearchConfig
+from eurisko.search.mutation import Grammar, splice, subprogram
+
+OPS = DEFAULT_OPERATORS + ("inv", "pow", "tanh", "abs", "cube")
+
+
+@pytest.fixture
+def grammar() -> Grammar:
+    return Grammar(OPS, n_features=3)
+
+
+def test_random_trees_are_valid_and_sized(grammar):
+    rng = np.random.default_rng(0)
+    for size in range(1, 25):
+        for _ in range(20):
+            p = grammar.random_tree(rng, size)
+            p.validate(3)
+            assert len(p) == size
+            assert np.array_equal(p.args[p.codes == 1], np.arange(p.n_consts))
+
+
+def test_every_mutation_yields_valid_programs(grammar):
+    rng = np.random.default_rng(1)
+    seen = set()
+    for _ in range(400):
+        p = grammar.random_tree(rng, int(rng.integers(1, 20)))
+        q = grammar.random_tree(rng, int(rng.integers(1, 20)))
+        for name, child in [
+            ("point", grammar.point(p, rng)),
+            ("subtree", grammar.subtree(p, rng, 30)),
+            ("insert", grammar.insert(p, rng)),
+            ("delete", grammar.delete(p, rng)),
+            ("hoist", grammar.hoist(p, rng)),
+            ("constants", grammar.perturb_constants(p, rng)),
+            ("crossover", grammar.crossover(p, q, rng, 30)),
+        ]:
+            if child is None:
+                continue
+            seen.add(name)
+            child.validate(3)
+            assert np.array_equal(child.args[child.codes == 1], np.arange(child.n_consts)), name
+    assert len(seen) == 7
+
+
+def test_splice_replaces_exactly_one_subtree():
+    # (x0 + 2) * x1 ; replace x1 (node 3) by exp(x2 * 3) -> (x0 + 2) * exp(x2 * 3)
+    add, mul, exp = op_code("add"), op_code("mul"), op_code("exp")
+    p = Program(np.array([0, 1, add, 0, mul]), np.array([0, 0, 0, 1, 0]), np.array([2.0]))
+    q = Program(np.array([0, 1, mul, exp]), np.array([2, 0, 0, 0]), np.array([3.0]))
+    r = splice(p, 3, 3, q)
+    r.validate(3)
+    X = np.random.default_rng(0).uniform(0, 1, (3, 50))
+    np.testing.assert_allclose(eval_program(r, X), (X[0] + 2) * np.exp(3 * X[2]))
+    sub = subprogram(r, 3, 6)
+    np.testing.assert_allclose(eval_program(sub, X), np.exp(3 * X[2]))
+
+
+def test_hall_of_fame_front_is_strictly_improving():
+    hof = HallOfFame()
+    progs = [Program(np.array([0] * 1), np.array([0]), np.zeros(0))]
+    add = op_code("add")
+    progs.append(Program(np.array([0, 0, add]), np.array([0, 1, 0]), np.zeros(0)))
+    progs.append(Program(np.array([0, 1, add, 0, add]), np.array([0, 0, 0, 1, 0]), np.ones(1)))
+    hof.update(progs, np.array([5.0, 1.0, 2.0]), np.zeros((3, 2)))
+    front = hof.front()
+    assert [c for c, *_ in front] == [1, 3]
+    assert [loss for _, _, loss, _ in front] == [5.0, 1.0]
+
+
+def test_selection_prefers_the_knee_and_ties_exact_fits():
+    comps = np.array([1, 3, 5, 7, 9])
+    # a big drop at 5, round-off-level improvements after it: pick 5
+    losses = np.array([1.0, 0.5, 1e-20, 1e-25, 1e-28])
+    assert select_index(losses, comps, 1.0) == 2
+    # noisy data: small gains after the knee still lose to it
+    losses = np.array([1.0, 0.3, 0.0101, 0.0100, 0.0099])
+    assert select_index(losses, comps, 1.0) == 2
+    # the best by far is the most complex: choose it
+    losses = np.array([1.0, 0.9, 0.8, 0.7, 1e-6])
+    assert select_index(losses, comps, 1.0) == 4
+
+
+def test_fold_scaling_variants_evaluate_to_a_plus_b_f():
+    X = np.random.default_rng(3).uniform(1, 2, (1, 20))
+    p = Program(np.array([0, op_code("exp")]), np.array([0, 0]), np.zeros(0))
+    variants = fold_scaling(p, 0.5, 3.0)
+    f = np.exp(X[0])
+    expected = [f, 3 * f, 0.5 + f, 0.5 + 3 * f]
+    for v, e in zip(variants, expected, strict=True):
+        v.validate(1)
+        np.testing.assert_allclose(eval_program(v, X), e)
+
+
+def _data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(1, 3, (n, 2))
+    y = X[:, 0] * X[:, 1] + np.exp(-X[:, 0])
+    return Dataset.from_arrays(X, y, np.ones(n))
+
+
+def test_search_is_reproducible_with_a_seed_and_max_evals():
+    data = _data()
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=30, n_islands=2,
+                       steps_per_epoch=3)
+    runs = [run_search(data, cfg, seed=7, n_jobs=1, max_evals=3000) for _ in range(2)]
+    a, b = (sorted((c, round(e[1], 12)) for c, e in r.hof.entries.items()) for r in runs)
+    assert a == b
+    assert runs[0].n_evals >= 3000
+    assert runs[0].hof.best_loss() < np.var(data.y)
+
+
+def test_search_reports_progress_and_stops_on_interrupt():
+    data = _data()
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
+                       steps_per_epoch=2)
+    calls = []
+
+    def progress(p):
+        calls.append(p)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    state = run_search(data, cfg, seed=0, n_jobs=1, max_evals=10**9, progress=progress,
+                       describe=lambda hof: [])
+    assert state.interrupted
+    assert len(state.hof.entries) > 0
+    assert calls[-1].done and calls[0].n_evals > 0
+
+
+def test_checkpoint_roundtrip_is_atomic_and_complete(tmp_path):
+    data = _data()
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
+                       steps_per_epoch=2)
+    saved = []
+    state = run_search(data, cfg, seed=1, n_jobs=1, max_evals=1500,
+                       checkpoint=lambda s: (save_state(tmp_path, s, {"k": 1}), saved.append(1)),
+                       checkpoint_every=0.0)
+    assert len(saved) >= 2
+    info = json.loads((tmp_path / "state.json").read_text())
+    assert len(list(tmp_path.glob("state-*.npz"))) == 1
+    assert not list(tmp_path.glob(".*tmp"))
+    loaded, meta = load_state(tmp_path)
+    assert meta == {"k": 1} and info["n_evals"] == state.n_evals == loaded.n_evals
+    assert sorted(loaded.hof.entries) == sorted(state.hof.entries)
+    for c, (p, loss, _) in state.hof.entries.items():
+        q, loss2, _ = loaded.hof.entries[c]
+        assert np.array_equal(p.codes, q.codes) and np.array_equal(p.consts, q.consts)
+        assert loss == loss2
+    assert [len(x) for x in loaded.populations] == [len(x) for x in state.populations]
+    # resuming continues the count
+    more = run_search(data, cfg, seed=1, n_jobs=1, max_evals=3000, state=loaded)
+    assert more.n_evals >= 3000 and more.epoch > state.epoch
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_state(tmp_path)
+
+
+def test_worker_processes_search_too():
+    data = _data()
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
+                       steps_per_epoch=2)
+    state = run_search(data, cfg, seed=0, n_jobs=2, max_evals=2000)
+    assert state.n_evals >= 2000
+    assert len(state.populations) == 2 and all(len(p) > 0 for p in state.populations)
+    assert state.hof.best_loss() < np.var(data.y)
+
+
+def test_state_survives_empty_islands():
+    s = SearchState(populations=[[], []])
+    assert s.n_evals == 0 and s.hof.best_loss() == float("inf")
