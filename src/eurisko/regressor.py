@@ -233,7 +233,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                  "give one weight per row")
             _check_finite("sample_weight", w)
             if (w < 0).any() or w.sum() <= 0:
-                raise ValueError("sample_weight must be non-negative with a positive sum")
+                raise ValueError("sample_weight must be non-negative and not all zero "
+                                 "(give at least one row a weight above zero)")
         n_jobs = self._n_jobs()
         config = self._config(n_jobs)
         data = Dataset.from_arrays(Xv, yv, w)
@@ -318,6 +319,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         """Predictions of the selected formula (or of front row ``i``)."""
         check_is_fitted(self, "programs_")
         Xv = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        _check_finite("X", Xv, self.variable_names_)
         out = eval_program(self._program(i), np.ascontiguousarray(Xv.T))
         return np.asarray(out, dtype=np.float64)
 

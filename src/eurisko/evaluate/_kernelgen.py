@@ -4,15 +4,23 @@ Nothing here imports numba: this module only turns ``registry()`` into the text 
 module (``kernel_source``). ``numba_backend`` writes that text to a file in the kernel cache and
 imports it, so that ``@numba.njit(cache=True)`` finds its compiled code again in later processes.
 
-The generated module defines, for each data type ``S`` in ``f32``/``f64``:
+The generated module defines, for each data type ``S`` in ``f32``/``f64``, three serial
+``nogil`` kernels that handle programs ``first, first + step, ...`` of a batch (the backend runs
+``step`` of them on a thread pool):
 
-``predict_S(codes, args, node_off, consts, const_off, Xt, max_depth, block, n_chunks, out)``
+``predict_S(codes, args, node_off, consts, const_off, Xt, max_depth, max_consts, block,
+            first, step, out)``
     fills ``out`` (n_programs, n_rows) with the outputs;
-``losses_S(codes, args, node_off, consts, const_off, Xt, y, w, max_depth, block, n_chunks,
-           scaling, out_loss, out_scale)``
+``losses_S(codes, args, node_off, consts, const_off, Xt, y, w, hc, weighted, sum_w, sum_whc,
+           m2h, ymean, max_depth, max_consts, block, scaling, first, step, out_loss, out_scale)``
     the loss rule of ``evaluate.base.scaled_losses`` without materialising the predictions;
-``jacobian_S(codes, args, node_off, consts, const_off, Xt, max_len, block, n_chunks, pred, jac)``
+``jacobian_S(codes, args, node_off, consts, const_off, Xt, max_len, max_consts, block,
+             first, step, pred, jac)``
     outputs and reverse-mode derivatives with respect to the constants.
+
+All of them run the interpreter ``_eval_block_S`` on blocks of rows: one ``elif`` branch per
+registry operator, whose body is a loop over the rows of the block with the operator's scalar
+code inside, so the dispatch costs once per node and block and the loop vectorises.
 
 Op codes: 0 variable (arg = column), 1 constant (arg = index in the program's constants),
 operator ``i`` of the registry has code ``i + 2``.
@@ -29,7 +37,7 @@ from collections.abc import Sequence
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -98,16 +106,18 @@ def _eval_block(ops: Sequence[Operator], s: str) -> str:
 
     Leaves are not copied: a stack entry is the address of a variable's column (in ``Xt``), of
     a constant's row (``cbuf``, filled once per program) or of a row of ``stk`` holding an
-    intermediate result. Operands are plain pointer views (no reference counting, no branch on
-    their origin). Every operator writes to a free row distinct from its inputs (or to ``dst``
-    for the program's last node), so each inner loop reads and writes separate buffers and
-    vectorises without aliasing fallbacks.
+    intermediate result. Operands are pointer views (no reference counting, no branch on their
+    origin). Each operator writes to a row distinct from its inputs (or to ``dst`` for the
+    program's last node), so the inner loops vectorise without aliasing fallbacks.
+    ``keep=True`` gives node ``j`` its own row ``j`` and records every node's address in
+    ``naddr`` (for the reverse sweep of the Jacobian); otherwise rows are recycled.
     """
     T = _DTYPES[s]
     body = [
         "nfree = stk.shape[0]",
-        "for i in range(nfree):",
-        "    free[i] = i",
+        "if not keep:",
+        "    for i in range(nfree):",
+        "        free[i] = i",
         "isz = Xt.itemsize",
         "xbase = _addr(Xt) + start * isz",
         "xrow = Xt.strides[0]",
@@ -118,31 +128,33 @@ def _eval_block(ops: Sequence[Operator], s: str) -> str:
         "sp = 0",
         "for k in range(lo, hi):",
         "    c = codes[k]",
-        "    if c == 0:",
-        "        addr[sp] = xbase + args[k] * xrow",
+        "    if c <= 1:",
+        "        if c == 0:",
+        "            a0 = xbase + args[k] * xrow",
+        "        else:",
+        "            a0 = cbase + args[k] * crow",
+        "        addr[sp] = a0",
         "        ref[sp] = -1",
         "        sp += 1",
-        "        continue",
-        "    if c == 1:",
-        "        addr[sp] = cbase + args[k] * crow",
-        "        ref[sp] = -1",
-        "        sp += 1",
+        "        if keep:",
+        "            naddr[k - lo] = a0",
         "        continue",
         "    if k == hi - 1:",
         "        row = -1",
         "        oaddr = _addr(dst)",
+        "    elif keep:",
+        "        row = -1",
+        "        oaddr = sbase + (k - lo) * srow",
         "    else:",
         "        nfree -= 1",
         "        row = free[nfree]",
         "        oaddr = sbase + row * srow",
         f"    O = numba.carray(_ptr(oaddr), m, {T})",
     ]
-    first = True
     for i, op in enumerate(ops):
         code = FIRST_OP + i
         expr = _cast_float_literals(op.scalar, T)
-        kw = "if" if first else "elif"
-        first = False
+        kw = "if" if i == 0 else "elif"
         body.append(f"    {kw} c == {code}:  # {_op_comment(op)}")
         if op.arity == 2:
             body += [
@@ -170,19 +182,22 @@ def _eval_block(ops: Sequence[Operator], s: str) -> str:
         "    addr[sp] = oaddr",
         "    ref[sp] = row",
         "    sp += 1",
+        "    if keep:",
+        "        naddr[k - lo] = oaddr",
         f"return numba.carray(_ptr(addr[0]), m, {T})",
     ]
     head = [
         "@numba.njit(**_OPTS)",
-        f"def _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free, dst):",
+        f"def _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free, dst,",
+        "                   keep, naddr):",
     ]
     return "\n".join(head + _indent(body, 4) + [""])
 
 
-_COMMON = '''
+_COMMON = """
 @intrinsic
 def _ptr(typingctx, address):
-    """int64 address -> void pointer (for numba.carray views that carry no reference count)."""
+    # int64 address -> void pointer, for numba.carray views that carry no reference count
     sig = types.voidptr(types.int64)
 
     def codegen(context, builder, signature, args):
@@ -193,7 +208,7 @@ def _ptr(typingctx, address):
 
 @intrinsic
 def _addr(typingctx, arr):
-    """Address of an array's first element, as int64."""
+    # address of an array's first element, as int64
     sig = types.int64(arr)
 
     def codegen(context, builder, signature, args):
@@ -210,206 +225,206 @@ def _fill_consts(cbuf, consts, c0, nc):
         row = cbuf[j]
         for r in range(row.shape[0]):
             row[r] = v
-'''
 
 
-def _buffers(T: str) -> str:
-    return f"""        stk = np.empty((max_depth + 1, block), dtype={T})
-        cbuf = np.empty((max(max_consts, 1), block), dtype={T})
-        addr = np.empty(max_depth + 1, dtype=np.int64)
-        ref = np.empty(max_depth + 1, dtype=np.int64)
-        free = np.empty(max_depth + 1, dtype=np.int64)"""
+@numba.njit(**_OPTS)
+def _children(codes, lo, hi, ch0, ch1, hasc, istk):
+    # child node of each operator, and whether a constant lies in each subtree
+    sp = 0
+    for j in range(hi - lo):
+        c = codes[lo + j]
+        ar = _ARITY[c]
+        hasc[j] = c == 1
+        if ar == 2:
+            ch0[j] = istk[sp - 2]
+            ch1[j] = istk[sp - 1]
+            hasc[j] = hasc[ch0[j]] or hasc[ch1[j]]
+            sp -= 2
+        elif ar == 1:
+            ch0[j] = istk[sp - 1]
+            hasc[j] = hasc[ch0[j]]
+            sp -= 1
+        istk[sp] = j
+        sp += 1
+"""
+
+
+def _buffers(T: str, rows: str = "max_depth + 1") -> str:
+    return f"""    stk = np.empty(({rows}, block), dtype={T})
+    cbuf = np.empty((max(max_consts, 1), block), dtype={T})
+    addr = np.empty({rows}, dtype=np.int64)
+    ref = np.empty({rows}, dtype=np.int64)
+    free = np.empty({rows}, dtype=np.int64)
+    n_prog = node_off.shape[0] - 1
+    n_rows = Xt.shape[1]
+    isz = Xt.itemsize"""
 
 
 def _predict(s: str) -> str:
     T = _DTYPES[s]
-    return f'''
-@numba.njit(parallel=True, **_OPTS)
+    return f"""
+@numba.njit(**_OPTS)
 def predict_{s}(codes, args, node_off, consts, const_off, Xt, max_depth, max_consts, block,
-               n_chunks, out):
-    n_prog = node_off.shape[0] - 1
-    n_rows = Xt.shape[1]
-    for ch in prange(n_chunks):
+               first, step, out):
 {_buffers(T)}
-        for p in range(ch, n_prog, n_chunks):
-            lo = node_off[p]
-            hi = node_off[p + 1]
-            _fill_consts(cbuf, consts, const_off[p], const_off[p + 1] - const_off[p])
-            for start in range(0, n_rows, block):
-                m = min(block, n_rows - start)
-                O = out[p, start:start + m]
-                R = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref,
-                                    free, O)
-                if codes[hi - 1] <= 1:
-                    for r in range(m):
-                        O[r] = R[r]
-'''
+    naddr = np.empty(1, dtype=np.int64)
+    obase = _addr(out)
+    orow = out.strides[0]
+    for p in range(first, n_prog, step):
+        lo = node_off[p]
+        hi = node_off[p + 1]
+        _fill_consts(cbuf, consts, const_off[p], const_off[p + 1] - const_off[p])
+        for start in range(0, n_rows, block):
+            m = min(block, n_rows - start)
+            O = numba.carray(_ptr(obase + p * orow + start * isz), m, {T})
+            R = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free,
+                                O, False, naddr)
+            if codes[hi - 1] <= 1:
+                for r in range(m):
+                    O[r] = R[r]
+"""
 
 
 def _losses(s: str) -> str:
     T = _DTYPES[s]
     eps = _EPS[s]
-    return f'''
-@numba.njit(parallel=True, **_OPTS)
+    return f"""
+@numba.njit(**_OPTS)
 def losses_{s}(codes, args, node_off, consts, const_off, Xt, y, w, hc, weighted, sum_w,
-               sum_whc, m2h, ymean, max_depth, max_consts, block, n_chunks, scaling, out_loss,
-               out_scale):
-    # y, w, hc = y - ymean in the data's dtype (w all ones when not weighted);
+               sum_whc, m2h, ymean, max_depth, max_consts, block, scaling, first, step,
+               out_loss, out_scale):
+    # y, w and hc = y - ymean in the data's dtype (w all ones when not weighted);
     # sum_w = sum(w), sum_whc = sum(w * hc), m2h = sum(w * hc**2) in float64
-    n_prog = node_off.shape[0] - 1
-    n_rows = Xt.shape[1]
-    W = sum_w
-    for ch in prange(n_chunks):
 {_buffers(T)}
-        dst = np.empty(block, dtype={T})
-        for p in range(ch, n_prog, n_chunks):
-            lo = node_off[p]
-            hi = node_off[p + 1]
-            _fill_consts(cbuf, consts, const_off[p], const_off[p + 1] - const_off[p])
-            out_loss[p] = np.inf
-            out_scale[p, 0] = 0.0
-            out_scale[p, 1] = 1.0
-            bad = False
-            kf = 0.0
-            S1 = 0.0
-            S2 = 0.0
-            S3 = 0.0
+    naddr = np.empty(1, dtype=np.int64)
+    dst = np.empty(block, dtype={T})
+    W = sum_w
+    for p in range(first, n_prog, step):
+        lo = node_off[p]
+        hi = node_off[p + 1]
+        _fill_consts(cbuf, consts, const_off[p], const_off[p + 1] - const_off[p])
+        out_loss[p] = np.inf
+        out_scale[p, 0] = 0.0
+        out_scale[p, 1] = 1.0
+        bad = False
+        kf = 0.0
+        S1 = 0.0
+        S2 = 0.0
+        S3 = 0.0
+        for start in range(0, n_rows, block):
+            m = min(block, n_rows - start)
+            F = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free,
+                                dst[:m], False, naddr)
+            if start == 0:
+                kf = np.float64(F[0])  # shift: sums of (f - kf) do not cancel
+            s1 = 0.0
+            s2 = 0.0
+            if scaling:
+                s3 = 0.0
+                if weighted:
+                    for r in range(m):
+                        g = np.float64(F[r]) - kf
+                        wg = np.float64(w[start + r]) * g
+                        s1 += wg
+                        s2 += wg * g
+                        s3 += wg * np.float64(hc[start + r])
+                else:
+                    for r in range(m):
+                        g = np.float64(F[r]) - kf
+                        s1 += g
+                        s2 += g * g
+                        s3 += g * np.float64(hc[start + r])
+                S3 += s3
+            elif weighted:
+                for r in range(m):
+                    fr = np.float64(F[r])
+                    wr = np.float64(w[start + r])
+                    d = fr - np.float64(y[start + r])
+                    s1 += wr * fr
+                    s2 += wr * d * d
+            else:
+                for r in range(m):
+                    fr = np.float64(F[r])
+                    d = fr - np.float64(y[start + r])
+                    s1 += fr
+                    s2 += d * d
+            if not np.isfinite(s1):  # a NaN or Inf output anywhere makes s1 non-finite
+                bad = True
+                break
+            S1 += s1
+            S2 += s2
+        if bad or not (W > 0.0):
+            continue
+        if not scaling:
+            v = S2 / W
+            if np.isfinite(v):
+                out_loss[p] = v
+            continue
+        MG = S1 / W
+        M2G = S2 - S1 * MG
+        CGH = S3 - MG * sum_whc
+        M2H = m2h - sum_whc * sum_whc / W
+        mf = kf + MG
+        my = ymean + sum_whc / W
+        b = 0.0
+        if M2G > W * ({2.0 * eps!r} * mf) ** 2 and M2G > 0.0:
+            b = CGH / M2G
+        a = my - b * mf
+        v = (M2H - b * CGH) / W
+        if v < 0.0:
+            v = 0.0
+        if b != 0.0 and v <= 1e-5 * M2H / W:
+            # near-perfect fit: the moment formula cancels, sum the residuals themselves
+            se = 0.0
             for start in range(0, n_rows, block):
                 m = min(block, n_rows - start)
                 F = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref,
-                                    free, dst[:m])
-                if start == 0:
-                    kf = np.float64(F[0])  # shift: sums of (f - kf) do not cancel
-                s1 = 0.0
-                s2 = 0.0
-                if scaling:
-                    s3 = 0.0
-                    if weighted:
-                        for r in range(m):
-                            g = np.float64(F[r]) - kf
-                            wg = np.float64(w[start + r]) * g
-                            s1 += wg
-                            s2 += wg * g
-                            s3 += wg * np.float64(hc[start + r])
-                    else:
-                        for r in range(m):
-                            g = np.float64(F[r]) - kf
-                            s1 += g
-                            s2 += g * g
-                            s3 += g * np.float64(hc[start + r])
-                    S3 += s3
-                elif weighted:
-                    for r in range(m):
-                        fr = np.float64(F[r])
-                        wr = np.float64(w[start + r])
-                        d = fr - np.float64(y[start + r])
-                        s1 += wr * fr
-                        s2 += wr * d * d
-                else:
-                    for r in range(m):
-                        fr = np.float64(F[r])
-                        d = fr - np.float64(y[start + r])
-                        s1 += fr
-                        s2 += d * d
-                if not np.isfinite(s1):  # a NaN or Inf output anywhere makes s1 non-finite
-                    bad = True
-                    break
-                S1 += s1
-                S2 += s2
-            if bad or not (W > 0.0):
-                continue
-            if not scaling:
-                v = S2 / W
-                if np.isfinite(v):
-                    out_loss[p] = v
-                continue
-            MG = S1 / W
-            M2G = S2 - S1 * MG
-            CGH = S3 - MG * sum_whc
-            M2H = m2h - sum_whc * sum_whc / W
-            mf = kf + MG
-            my = ymean + sum_whc / W
-            b = 0.0
-            if M2G > W * ({2.0 * eps!r} * mf) ** 2 and M2G > 0.0:
-                b = CGH / M2G
-            a = my - b * mf
-            v = (M2H - b * CGH) / W
-            if v < 0.0:
-                v = 0.0
-            if b != 0.0 and v <= 1e-5 * M2H / W:
-                # near-perfect fit: the moment formula cancels, sum the residuals themselves
-                se = 0.0
-                for start in range(0, n_rows, block):
-                    m = min(block, n_rows - start)
-                    F = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr,
-                                        ref, free, dst[:m])
-                    for r in range(m):
-                        d = a + b * np.float64(F[r]) - np.float64(y[start + r])
-                        se += np.float64(w[start + r]) * d * d
-                v = se / W
-            out_scale[p, 0] = a
-            out_scale[p, 1] = b
-            if np.isfinite(v):
-                out_loss[p] = v
-'''
+                                    free, dst[:m], False, naddr)
+                for r in range(m):
+                    d = a + b * np.float64(F[r]) - np.float64(y[start + r])
+                    se += np.float64(w[start + r]) * d * d
+            v = se / W
+        out_scale[p, 0] = a
+        out_scale[p, 1] = b
+        if np.isfinite(v):
+            out_loss[p] = v
+"""
 
 
 def _jacobian(ops: Sequence[Operator], s: str) -> str:
     T = _DTYPES[s]
-    fwd = [
-        "for j in range(n):",
-        "    k = lo + j",
-        "    c = codes[k]",
-        "    Y = V[j]",
-        "    if c == 0:",
-        "        src = Xt[args[k]]",
-        "        for r in range(m):",
-        "            Y[r] = src[start + r]",
-        "    elif c == 1:",
-        f"        v = {T}(consts[c0 + args[k]])",
-        "        for r in range(m):",
-        "            Y[r] = v",
-    ]
     bwd = [
         "for j in range(n - 1, -1, -1):",
         "    if not hasc[j]:",
         "        continue",
         "    k = lo + j",
         "    c = codes[k]",
-        "    GY = G[j]",
+        f"    GY = numba.carray(_ptr(gbase + j * grow), m, {T})",
         "    if c == 1:",
-        "        J = jac[c0 + args[k]]",
+        f"        J = numba.carray(_ptr(jbase + (c0 + args[k]) * jrow + start * isz), m, {T})",
         "        for r in range(m):",
-        "            J[start + r] += GY[r]",
+        "            J[r] += GY[r]",
     ]
     for i, op in enumerate(ops):
         code = FIRST_OP + i
-        expr = _cast_float_literals(op.scalar, T)
         grads = [_cast_float_literals(g, T) for g in op.grad]
-        fwd.append(f"    elif c == {code}:  # {_op_comment(op)}")
         bwd.append(f"    elif c == {code}:  # {_op_comment(op)}")
+        bwd += [
+            f"        Y = numba.carray(_ptr(naddr[j]), m, {T})",
+            f"        A = numba.carray(_ptr(naddr[ch0[j]]), m, {T})",
+        ]
         if op.arity == 2:
-            fwd += [
-                "        A = V[ch0[j]]",
-                "        B = V[ch1[j]]",
-                "        for r in range(m):",
-                "            a = A[r]",
-                "            b = B[r]",
-                f"            Y[r] = {expr}",
-            ]
             bwd += [
-                "        A = V[ch0[j]]",
-                "        B = V[ch1[j]]",
-                "        Y = V[j]",
+                f"        B = numba.carray(_ptr(naddr[ch1[j]]), m, {T})",
                 "        if hasc[ch0[j]]:",
-                "            GA = G[ch0[j]]",
+                f"            GA = numba.carray(_ptr(gbase + ch0[j] * grow), m, {T})",
                 "            for r in range(m):",
                 "                a = A[r]",
                 "                b = B[r]",
                 "                y = Y[r]",
                 f"                GA[r] = GY[r] * ({grads[0]})",
                 "        if hasc[ch1[j]]:",
-                "            GB = G[ch1[j]]",
+                f"            GB = numba.carray(_ptr(gbase + ch1[j] * grow), m, {T})",
                 "            for r in range(m):",
                 "                a = A[r]",
                 "                b = B[r]",
@@ -417,70 +432,52 @@ def _jacobian(ops: Sequence[Operator], s: str) -> str:
                 f"                GB[r] = GY[r] * ({grads[1]})",
             ]
         else:
-            fwd += [
-                "        A = V[ch0[j]]",
-                "        for r in range(m):",
-                "            a = A[r]",
-                f"            Y[r] = {expr}",
-            ]
             bwd += [
-                "        A = V[ch0[j]]",
-                "        Y = V[j]",
-                "        GA = G[ch0[j]]",
+                f"        GA = numba.carray(_ptr(gbase + ch0[j] * grow), m, {T})",
                 "        for r in range(m):",
                 "            a = A[r]",
                 "            y = Y[r]",
                 f"            GA[r] = GY[r] * ({grads[0]})",
             ]
-    head = f'''
-@numba.njit(parallel=True, **_OPTS)
-def jacobian_{s}(codes, args, node_off, consts, const_off, Xt, max_len, block, n_chunks,
-                 pred, jac):
-    n_prog = node_off.shape[0] - 1
-    n_rows = Xt.shape[1]
-    for ch in prange(n_chunks):
-        V = np.empty((max_len, block), dtype={T})
-        G = np.empty((max_len, block), dtype={T})
-        ch0 = np.zeros(max_len, dtype=np.int64)
-        ch1 = np.zeros(max_len, dtype=np.int64)
-        hasc = np.zeros(max_len, dtype=np.bool_)
-        istk = np.zeros(max_len, dtype=np.int64)
-        for p in range(ch, n_prog, n_chunks):
-            lo = node_off[p]
-            hi = node_off[p + 1]
-            c0 = const_off[p]
-            n = hi - lo
-            # children of each node, and whether a constant lies below it
-            sp = 0
-            for j in range(n):
-                ar = _ARITY[codes[lo + j]]
-                hasc[j] = codes[lo + j] == 1
-                if ar == 2:
-                    ch0[j] = istk[sp - 2]
-                    ch1[j] = istk[sp - 1]
-                    hasc[j] = hasc[ch0[j]] or hasc[ch1[j]]
-                    sp -= 2
-                elif ar == 1:
-                    ch0[j] = istk[sp - 1]
-                    hasc[j] = hasc[ch0[j]]
-                    sp -= 1
-                istk[sp] = j
-                sp += 1
-            row = pred[p]
-            for start in range(0, n_rows, block):
-                m = min(block, n_rows - start)
-'''
-    tail_fwd = [
-        "res = V[n - 1]",
-        "for r in range(m):",
-        "    row[start + r] = res[r]",
-        "if not hasc[n - 1]:",
-        "    continue",
-        "G1 = G[n - 1]",
-        "for r in range(m):",
-        "    G1[r] = 1.0",
-    ]
-    return head + "\n".join(_indent(fwd + tail_fwd + bwd, 16)) + "\n"
+    head = f"""
+@numba.njit(**_OPTS)
+def jacobian_{s}(codes, args, node_off, consts, const_off, Xt, max_len, max_consts, block,
+                 first, step, pred, jac):
+{_buffers(T, "max_len")}
+    naddr = np.empty(max_len, dtype=np.int64)
+    G = np.empty((max_len, block), dtype={T})
+    ch0 = np.zeros(max_len, dtype=np.int64)
+    ch1 = np.zeros(max_len, dtype=np.int64)
+    hasc = np.zeros(max_len, dtype=np.bool_)
+    istk = np.zeros(max_len, dtype=np.int64)
+    pbase = _addr(pred)
+    prow = pred.strides[0]
+    jbase = _addr(jac)
+    jrow = jac.strides[0]
+    gbase = _addr(G)
+    grow = G.strides[0]
+    for p in range(first, n_prog, step):
+        lo = node_off[p]
+        hi = node_off[p + 1]
+        c0 = const_off[p]
+        n = hi - lo
+        _children(codes, lo, hi, ch0, ch1, hasc, istk)
+        _fill_consts(cbuf, consts, c0, const_off[p + 1] - c0)
+        for start in range(0, n_rows, block):
+            m = min(block, n_rows - start)
+            O = numba.carray(_ptr(pbase + p * prow + start * isz), m, {T})
+            R = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free,
+                                O, True, naddr)
+            if codes[hi - 1] <= 1:
+                for r in range(m):
+                    O[r] = R[r]
+            if not hasc[n - 1]:
+                continue
+            G1 = numba.carray(_ptr(gbase + (n - 1) * grow), m, {T})
+            for r in range(m):
+                G1[r] = 1.0
+"""
+    return head + "\n".join(_indent(bwd, 12)) + "\n"
 
 
 def kernel_source(ops: Sequence[Operator] | None = None) -> str:
@@ -498,7 +495,6 @@ def kernel_source(ops: Sequence[Operator] | None = None) -> str:
         "",
         "import numba",
         "import numpy as np",
-        "from numba import prange",
         "from numba.core import cgutils, types",
         "from numba.core.registry import CPUDispatcher as _Dispatcher  # noqa: F401",
         "from numba.extending import intrinsic",
@@ -510,9 +506,8 @@ def kernel_source(ops: Sequence[Operator] | None = None) -> str:
         f"_ARITY = np.array({arity!r}, dtype=np.int64)",
         f"N_CODES = {len(arity)}",
         f"OPERATORS = {tuple(op.name for op in ops)!r}",
-        "",
+        _COMMON,
     ]
-    parts.append(_COMMON)
     for s in ("f32", "f64"):
         parts += ["", _eval_block(ops, s), _predict(s), _losses(s), _jacobian(ops, s)]
     return "\n".join(parts)

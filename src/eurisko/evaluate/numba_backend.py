@@ -26,6 +26,7 @@ import os
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +47,33 @@ __all__ = [
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, ModuleType] = {}
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def _default_threads() -> int:
+    env = os.environ.get("EURISKO_NUM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _thread_pool(n: int) -> ThreadPoolExecutor:
+    """A process-wide pool of at least ``n`` worker threads (the kernels release the GIL)."""
+    global _POOL, _POOL_SIZE
+    with _LOCK:
+        if _POOL is None or _POOL_SIZE < n:
+            if _POOL is not None:
+                _POOL.shutdown(wait=False)
+            _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="eurisko-numba")
+            _POOL_SIZE = n
+        return _POOL
 
 
 # ----------------------------------------------------------------------------------------------
@@ -333,8 +361,8 @@ class NumbaBackend:
     ----------
     block_size : rows per block of the interpreter (None: 256 for float64, 512 for float32).
         Larger blocks amortise dispatch; smaller ones keep the stack in L1 cache.
-    n_threads : threads for the parallel loop over programs (None: numba's default, i.e. all
-        cores or ``NUMBA_NUM_THREADS``).
+    n_threads : worker threads sharing the programs (None: ``$EURISKO_NUM_THREADS``, else the
+        cores this process may use). The compiled kernels release the GIL.
 
     ``predict`` and ``jacobian`` return arrays in the data's dtype (float32 data gives float32
     outputs); ``losses`` are float64.
@@ -369,15 +397,11 @@ class NumbaBackend:
         return b
 
     def _threads(self) -> int:
-        import numba
-
         if self.n_threads is None:
-            return numba.get_num_threads()
+            return _default_threads()
         t = int(self.n_threads)
         if t < 1:
             raise ValueError(f"n_threads must be a positive integer, got {self.n_threads!r}")
-        t = min(t, numba.config.NUMBA_NUM_THREADS)
-        numba.set_num_threads(t)
         return t
 
     def _setup(self, batch: ProgramBatch, data: Dataset):
@@ -385,12 +409,26 @@ class NumbaBackend:
         prep = _prepare(batch, Xt.shape[0])
         return Xt, prep
 
-    def _launch(self, prep: _Prepared, Xt: np.ndarray):
-        mod = kernel_module()
+    def _kernel(self, what: str, Xt: np.ndarray):
         suffix = "f32" if Xt.dtype == np.float32 else "f64"
+        block = min(self._block(Xt.dtype), max(Xt.shape[1], 1))
+        return getattr(kernel_module(), f"{what}_{suffix}"), block
+
+    def _run(self, kernel, n_programs: int, head: tuple, tail: tuple) -> None:
+        """Run ``kernel(*head, first, step, *tail)`` over the programs, on the thread pool.
+
+        Programs are dealt round-robin to ``step`` tasks (several per thread, so uneven program
+        sizes even out); the kernels release the GIL.
+        """
         threads = self._threads()
-        n_chunks = max(1, min(prep.n_programs, 4 * threads))
-        return mod, suffix, self._block(Xt.dtype), n_chunks
+        step = max(1, min(n_programs, 4 * threads)) if threads > 1 else 1
+        if step == 1:
+            kernel(*head, 0, 1, *tail)
+            return
+        pool = _thread_pool(threads)
+        futures = [pool.submit(kernel, *head, t, step, *tail) for t in range(step)]
+        for f in futures:
+            f.result()
 
     # -- the contract ----------------------------------------------------------------------
 
@@ -415,9 +453,10 @@ class NumbaBackend:
             )
         if prep.n_programs == 0 or Xt.shape[1] == 0:
             return out
-        mod, s, block, n_chunks = self._launch(prep, Xt)
-        getattr(mod, f"predict_{s}")(
-            *prep.kernel_args(), Xt, prep.max_depth, prep.max_consts, block, n_chunks, out
+        kernel, block = self._kernel("predict", Xt)
+        self._run(
+            kernel, prep.n_programs,
+            (*prep.kernel_args(), Xt, prep.max_depth, prep.max_consts, block), (out,),
         )
         return out
 
@@ -454,11 +493,13 @@ class NumbaBackend:
         h64 = hT.astype(np.float64)
         sum_w = float(w64.sum())
         whc = w64 * h64
-        mod, s, block, n_chunks = self._launch(prep, Xt)
-        getattr(mod, f"losses_{s}")(
-            *prep.kernel_args(), Xt, yT, wT, hT, weighted, sum_w, float(whc.sum()),
-            float((whc * h64).sum()), ymean, prep.max_depth, prep.max_consts, block, n_chunks,
-            bool(linear_scaling), loss, scale,
+        kernel, block = self._kernel("losses", Xt)
+        self._run(
+            kernel, n,
+            (*prep.kernel_args(), Xt, yT, wT, hT, weighted, sum_w, float(whc.sum()),
+             float((whc * h64).sum()), ymean, prep.max_depth, prep.max_consts, block,
+             bool(linear_scaling)),
+            (loss, scale),
         )
         return Losses(loss, scale)
 
@@ -474,9 +515,10 @@ class NumbaBackend:
         jac = np.zeros((len(prep.consts), n_rows), dtype=Xt.dtype)
         if prep.n_programs == 0 or n_rows == 0:
             return pred, jac
-        mod, s, block, n_chunks = self._launch(prep, Xt)
-        block = min(block, 128)
-        getattr(mod, f"jacobian_{s}")(
-            *prep.kernel_args(), Xt, prep.max_len, block, n_chunks, pred, jac
+        kernel, block = self._kernel("jacobian", Xt)
+        block = min(block, 256)
+        self._run(
+            kernel, prep.n_programs,
+            (*prep.kernel_args(), Xt, prep.max_len, prep.max_consts, block), (pred, jac),
         )
         return pred, jac

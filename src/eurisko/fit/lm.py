@@ -2,7 +2,8 @@
 
 Backends are fast on many programs per call and slow on one, so each LM round makes at most one
 ``backend.jacobian`` call (the programs whose constants moved since their last Jacobian) and one
-``backend.losses`` call (every program's trial step); the small damped normal equations of all
+``backend.losses`` call (every program's trial step). J^T W J is built per group of programs with
+the same constant count (one stacked product each) and the small damped normal equations of all
 programs are solved as one stacked numpy solve.
 
 With linear scaling the model is ``a + b * f(x; c)`` and ``a, b`` are fitted jointly with ``c``
@@ -176,7 +177,7 @@ def fit_constants(
     g = np.zeros((n, M))  # J^T W r
     ar = np.arange(M)
     A[:, ar, ar] = 1.0
-    Jn = np.zeros(n)  # sqrt of S = sum(w r^2) times column norms, for the gradient test
+    Jn = np.zeros(n)  # largest cosine between the residual and a Jacobian column
 
     with np.errstate(all="ignore"):
         for _ in range(max_iter):

@@ -100,7 +100,8 @@ def load_state(run_dir: str | Path) -> tuple[SearchState, dict]:
     path = run_dir / "state.json"
     if not path.is_file():
         raise FileNotFoundError(
-            f"no checkpoint in {run_dir}: expected {path} (was the run started with run_dir/--out?)")
+            f"no checkpoint in {run_dir}: expected {path} "
+            "(was the run started with run_dir or --out?)")
     info = json.loads(path.read_text())
     if info.get("format") != FORMAT_VERSION:
         raise ValueError(f"{path} has format {info.get('format')}, expected {FORMAT_VERSION}")

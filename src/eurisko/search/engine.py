@@ -20,7 +20,7 @@ import numpy as np
 from eurisko.evaluate.base import Backend, Dataset
 from eurisko.expr.program import Program
 from eurisko.search.hall_of_fame import HallOfFame
-from eurisko.search.island import Island, SearchConfig
+from eurisko.search.island import Island, SearchConfig, evaluate_batch
 from eurisko.search.mutation import Grammar
 
 
@@ -81,12 +81,27 @@ class IslandGroup:
         self.config = config
 
     def epoch(self, immigrants: dict[int, list[Program]], deadline: float | None) -> dict:
+        """Run ``steps_per_epoch`` steps on every island, children evaluated in one batch."""
         hof = HallOfFame()
         evals_before = sum(isl.n_evals for isl in self.islands)
         for i, isl in zip(self.ids, self.islands, strict=True):
             isl.receive(immigrants.get(i, []))
             hof.update(isl.programs, isl.losses, isl.scales)
-            isl.run(self.config.steps_per_epoch, hof, deadline)
+        rng = self.islands[0].rng
+        for _ in range(self.config.steps_per_epoch):
+            broods = [isl.breed() for isl in self.islands]
+            flat = [p for b in broods for p in b]
+            progs, losses, scales, n = evaluate_batch(flat, self.islands[0].data, self.backend,
+                                                      self.config, rng)
+            self.islands[0].n_evals += n
+            k = 0
+            for isl, brood in zip(self.islands, broods, strict=True):
+                m = len(brood)
+                isl.absorb(progs[k:k + m], losses[k:k + m], scales[k:k + m])
+                k += m
+            hof.update(progs, losses, scales)
+            if deadline is not None and time.monotonic() > deadline:
+                break
         return {
             "hof": hof,
             "n_evals": sum(isl.n_evals for isl in self.islands) - evals_before,

@@ -10,7 +10,6 @@ is, so small formulas keep a foothold while large ones are explored.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +18,6 @@ from eurisko.evaluate.base import Backend, Dataset
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify
 from eurisko.fit import fit_constants
-from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.mutation import Grammar
 
 
@@ -80,7 +78,10 @@ class Island:
         self.scales = np.zeros((0, 2))
         self.ages = np.zeros(0, dtype=np.int64)
         self.complexities = np.zeros(0, dtype=np.int64)
-        self._insert(*self._evaluate([simplify(p) for p in progs]), replace_oldest=False)
+        progs, losses, scales, n = evaluate_batch([simplify(p) for p in progs], self.data,
+                                                  self.backend, cfg, self.rng)
+        self.n_evals += n
+        self._insert(progs, losses, scales, replace_oldest=False)
 
     def _insert(self, programs, losses, scales, replace_oldest: bool = True) -> None:
         """Add finite-loss programs; with ``replace_oldest`` they take the oldest members' seats."""
@@ -111,42 +112,15 @@ class Island:
     def receive(self, programs: list[Program]) -> None:
         """Migrants arrive and replace the oldest members."""
         if programs:
-            self._insert(*self._evaluate(programs))
+            progs, losses, scales, n = evaluate_batch(programs, self.data, self.backend,
+                                                      self.config, self.rng)
+            self.n_evals += n
+            self._insert(progs, losses, scales)
 
     def best(self, k: int) -> list[Program]:
         """The ``k`` best members by selection score (the emigrants)."""
         order = np.argsort(self._scores(), kind="stable")[:k]
         return [self.programs[i] for i in order]
-
-    # --- evaluation ------------------------------------------------------------------
-
-    def _evaluate(self, programs: list[Program]) -> tuple[list[Program], np.ndarray, np.ndarray]:
-        """Losses of ``programs``; some get their constants polished by LM first."""
-        if not programs:
-            return programs, np.zeros(0), np.zeros((0, 2))
-        cfg = self.config
-        batch = ProgramBatch.from_programs(programs)
-        res = self.backend.losses(batch, self.data, cfg.linear_scaling)
-        self.n_evals += len(programs)
-        losses, scales = res.loss.copy(), res.scale.copy()
-        n_consts = np.diff(batch.const_offsets)
-        pick = np.nonzero(
-            (n_consts > 0) & np.isfinite(losses)
-            & (np.array([self.rng.random() for _ in programs]) < cfg.optimize_probability)
-        )[0]
-        if len(pick) and cfg.optimizer_iterations > 0:
-            sub = ProgramBatch.from_programs([programs[i] for i in pick])
-            fitted = fit_constants(sub, self.data, self.backend,
-                                   max_iter=cfg.optimizer_iterations,
-                                   linear_scaling=cfg.linear_scaling)
-            self.n_evals += int(fitted.n_evals)
-            for j, i in enumerate(pick):
-                if fitted.loss[j] <= losses[i]:
-                    a, b = sub.const_offsets[j], sub.const_offsets[j + 1]
-                    programs[i] = programs[i].with_consts(fitted.consts[a:b])
-                    losses[i] = fitted.loss[j]
-                    scales[i] = fitted.scale[j]
-        return programs, losses, scales
 
     # --- selection and breeding -----------------------------------------------------------
 
@@ -197,18 +171,45 @@ class Island:
                 return child
         return g.random_tree(rng, rng.randint(1, 5))
 
-    def step(self) -> tuple[list[Program], np.ndarray, np.ndarray]:
-        """Breed, evaluate and insert one batch of children; returns them for the hall of fame."""
+    def breed(self) -> list[Program]:
+        """One batch of children from the current population (not yet evaluated)."""
         scores = self._scores().tolist()
-        children = [self._child(scores) for _ in range(self.config.children_per_step)]
-        children, losses, scales = self._evaluate(children)
-        self._insert(children, losses, scales)
-        return children, losses, scales
+        return [self._child(scores) for _ in range(self.config.children_per_step)]
 
-    def run(self, n_steps: int, hof: HallOfFame, deadline: float | None = None) -> None:
-        """Evolve ``n_steps`` batches, recording every child in ``hof``."""
-        for _ in range(n_steps):
-            children, losses, scales = self.step()
-            hof.update(children, losses, scales)
-            if deadline is not None and time.monotonic() > deadline:
-                break
+    def absorb(self, children: list[Program], losses: np.ndarray, scales: np.ndarray) -> None:
+        """Evaluated children take the seats of the oldest members."""
+        self._insert(children, losses, scales)
+
+
+def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
+                   config: SearchConfig, rng: random.Random
+                   ) -> tuple[list[Program], np.ndarray, np.ndarray, int]:
+    """Losses of ``programs`` in one backend call; some get their constants polished by LM.
+
+    Returns the (possibly re-fitted) programs, losses, linear-scaling (a, b) and the number of
+    evaluations spent (LM Jacobians and trial steps included).
+    """
+    if not programs:
+        return programs, np.zeros(0), np.zeros((0, 2)), 0
+    programs = list(programs)
+    batch = ProgramBatch.from_programs(programs)
+    res = backend.losses(batch, data, config.linear_scaling)
+    n_evals = len(programs)
+    losses, scales = res.loss.copy(), res.scale.copy()
+    n_consts = np.diff(batch.const_offsets)
+    pick = np.nonzero(
+        (n_consts > 0) & np.isfinite(losses)
+        & (np.array([rng.random() for _ in programs]) < config.optimize_probability)
+    )[0]
+    if len(pick) and config.optimizer_iterations > 0:
+        sub = ProgramBatch.from_programs([programs[i] for i in pick])
+        fitted = fit_constants(sub, data, backend, max_iter=config.optimizer_iterations,
+                               linear_scaling=config.linear_scaling)
+        n_evals += int(fitted.n_evals)
+        for j, i in enumerate(pick):
+            if fitted.loss[j] <= losses[i]:
+                a, b = sub.const_offsets[j], sub.const_offsets[j + 1]
+                programs[i] = programs[i].with_consts(fitted.consts[a:b])
+                losses[i] = fitted.loss[j]
+                scales[i] = fitted.scale[j]
+    return programs, losses, scales, n_evals

@@ -15,6 +15,7 @@ from eurisko.expr.operators import CONST, VAR, arity_table, op_code
 from eurisko.expr.program import Program
 from eurisko.expr.tree import subtree_sizes
 
+
 def _arity() -> np.ndarray:
     return arity_table()
 

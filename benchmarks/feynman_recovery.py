@@ -1,0 +1,150 @@
+"""Recovery bar: does eurisko, with default settings, find ten Feynman laws exactly?
+
+For each problem: 1000 rows sampled uniformly in the published ranges, no noise, one
+``SymbolicRegressor(time_limit=60, n_jobs=2)`` fit, then SRBench's symbolic-solution rule
+(`eurisko.bench.is_exact_recovery`) on every row of the Pareto front. ``found`` says whether the
+*selected* formula is exact; ``any`` whether some row of the front is. The JSON file given with
+``--out`` is rewritten (atomically) after each problem, so a killed run keeps what it measured.
+
+Usage::
+
+    python benchmarks/feynman_recovery.py --out results/feynman.json     # the full bar, ~11 min
+    python benchmarks/feynman_recovery.py --time-limit 5 --problems I.6.2a I.18.4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import sympy as sp
+
+from eurisko.bench import FeynmanProblem, check_recovery, load_problem, symbols_of
+from eurisko.report.front import atomic_write_json
+
+PROBLEMS = ("I.6.2a", "I.10.7", "I.12.11", "I.13.12", "I.18.4", "I.29.16", "I.39.22",
+            "I.40.1", "II.6.15b", "III.4.33")
+
+
+def problem_list(names: Sequence[str] | None) -> list[str]:
+    """Names from the command line (space- or comma-separated); the ten by default."""
+    if not names:
+        return list(PROBLEMS)
+    return [n for chunk in names for n in chunk.replace(",", " ").split()]
+
+
+def to_truth_names(expr: sp.Expr, model_names: Sequence[str],
+                   columns: Sequence[str]) -> sp.Expr:
+    """Rename a model's symbols (the estimator's identifiers) to the data's column names."""
+    by_name = symbols_of(expr)
+    return expr.xreplace({by_name[m]: sp.Symbol(c, real=True)
+                          for m, c in zip(model_names, columns, strict=True) if m in by_name})
+
+
+def check_front(exprs: Sequence[sp.Expr], selected: int, problem: FeynmanProblem,
+                timeout: float, positive: bool, stop_at_first: bool = False) -> dict:
+    """Exact-recovery verdicts for front rows: the selected row first, then the others."""
+    order = [selected] + [i for i in range(len(exprs)) if i != selected]
+    exact_rows, reasons = [], {}
+    for i in order:
+        r = check_recovery(exprs[i], problem.formula, timeout, ranges=problem.ranges,
+                           positive=positive)
+        reasons[i] = r.reason
+        if r.exact:
+            exact_rows.append(i)
+            if stop_at_first:
+                break
+    return {"found": selected in exact_rows, "any": bool(exact_rows),
+            "exact_rows": sorted(exact_rows), "selected_reason": reasons[selected]}
+
+
+def run_eurisko(problem: FeynmanProblem, X, y, *, time_limit: float | None,
+                max_evals: int | None, seed: int, n_jobs: int, check_timeout: float,
+                positive: bool, stop_at_first: bool = False) -> dict:
+    """One eurisko fit on one problem, and the exact-recovery verdicts on its front."""
+    from eurisko.regressor import SymbolicRegressor
+
+    model = SymbolicRegressor(time_limit=time_limit, max_evals=max_evals, random_state=seed,
+                              n_jobs=n_jobs)
+    t0 = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - t0
+    front = model.pareto_front_
+    best = int(model.best_index_)
+    exprs = [to_truth_names(model.sympy(i), model.variable_names_, list(X.columns))
+             for i in range(len(front))]
+    t1 = time.perf_counter()
+    verdict = check_front(exprs, best, problem, check_timeout, positive, stop_at_first)
+    return {
+        "seconds": seconds, "check_seconds": time.perf_counter() - t1,
+        "n_evals": int(model.n_evals_), "equation": str(front["equation"].iloc[best]),
+        "complexity": int(front["complexity"].iloc[best]), "r2": float(front["r2"].iloc[best]),
+        "front_size": len(front),
+        "exact_equations": [str(front["equation"].iloc[i]) for i in verdict["exact_rows"]],
+        **verdict,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per fit (60)")
+    ap.add_argument("--problems", nargs="+", help=f"Feynman names (default: {' '.join(PROBLEMS)})")
+    ap.add_argument("--seed", type=int, default=0, help="data and search seed (0)")
+    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes per fit (2)")
+    ap.add_argument("--rows", type=int, default=1000, help="rows sampled per problem (1000)")
+    ap.add_argument("--out", help="JSON results, rewritten after each problem")
+    ap.add_argument("--check-timeout", type=float, default=30.0,
+                    help="seconds per exact-recovery check; a timeout counts as not exact (30)")
+    ap.add_argument("--positive", action="store_true",
+                    help="treat variables as positive in the exact check (SRBench does not)")
+    args = ap.parse_args(argv)
+
+    names = problem_list(args.problems)
+    problems = [load_problem(n) for n in names]
+    settings = {"time_limit": args.time_limit, "seed": args.seed, "n_jobs": args.n_jobs,
+                "rows": args.rows, "noise": 0.0, "check_timeout": args.check_timeout,
+                "positive": args.positive, "python": platform.python_version(),
+                "cpus": os.cpu_count(), "machine": platform.platform()}
+    print(f"feynman recovery: {len(problems)} problems, time_limit={args.time_limit:g}s, "
+          f"n_jobs={args.n_jobs}, rows={args.rows}, seed={args.seed}", flush=True)
+    results: list[dict] = []
+    try:
+        for p in problems:
+            X, y = p.sample(args.rows, seed=args.seed)
+            r = run_eurisko(p, X, y, time_limit=args.time_limit, max_evals=None,
+                            seed=args.seed, n_jobs=args.n_jobs,
+                            check_timeout=args.check_timeout, positive=args.positive)
+            results.append({"problem": p.name, "truth": str(p.formula), **r})
+            print(f"  {p.name:<9} found={'yes' if r['found'] else 'no':<3} "
+                  f"any={'yes' if r['any'] else 'no':<3} {r['seconds']:6.1f}s "
+                  f"{r['n_evals']:>10d} evals  {r['equation']}", flush=True)
+            if args.out:
+                atomic_write_json(args.out, {"settings": settings, "results": results})
+    except KeyboardInterrupt:
+        print("interrupted; reporting the problems finished so far", file=sys.stderr)
+    print_table(results, len(problems))
+    return 0
+
+
+def print_table(results: list[dict], total: int) -> None:
+    print()
+    print(f"{'problem':<9} {'found':<5} {'any':<4} {'seconds':>8} {'n_evals':>11} "
+          f"{'r2':>12}  equation")
+    for r in results:
+        print(f"{r['problem']:<9} {'yes' if r['found'] else 'no':<5} "
+              f"{'yes' if r['any'] else 'no':<4} {r['seconds']:8.1f} {r['n_evals']:>11d} "
+              f"{r['r2']:12.9f}  {r['equation']}")
+    k = sum(r["found"] for r in results)
+    j = sum(r["any"] for r in results)
+    secs = float(np.sum([r["seconds"] for r in results])) if results else 0.0
+    print(f"\nrecovered {k}/{total} (selected formula exact); "
+          f"{j}/{total} with an exact formula somewhere on the front; {secs:.0f} s of fitting")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The Feynman Symbolic Regression Database as benchmark problems: formula, ranges, sampled data.
+
+The definitions are PMLB's metadata files (EpistasisLab/pmlb, ``datasets/feynman_*/metadata.yaml``,
+MIT licence), which restate the AI Feynman database (Udrescu & Tegmark 2019, arXiv:1905.11481).
+They are read from a folder of YAML files: ``$EURISKO_FEYNMAN_DIR`` if set, else the first
+``shared/benchmarks/feynman`` found above this file or the working directory.
+
+The formula and the sampling ranges live in each file's free-text ``description``
+(``f = exp(-theta**2/2)/sqrt(2*pi)``, ``theta in [1.0,3.0]``). Formulas are parsed by SymPy's
+parser with a whitelist namespace (the variables and a few math names, no builtins), never
+evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from tokenize import TokenError
+
+import numpy as np
+import sympy as sp
+from sympy.parsing.sympy_parser import auto_number, convert_xor, parse_expr
+
+ENV_VAR = "EURISKO_FEYNMAN_DIR"
+
+# Names a formula may use besides its variables. PMLB writes arcsin/ln; Operon writes square.
+FUNCTIONS: dict[str, object] = {
+    "exp": sp.exp, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+    "tanh": sp.tanh, "asin": sp.asin, "arcsin": sp.asin, "acos": sp.acos, "arccos": sp.acos,
+    "atan": sp.atan, "arctan": sp.atan, "log": sp.log, "ln": sp.log, "pi": sp.pi, "E": sp.E,
+}
+
+_FORMULA_LINE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(\S.*?)\s*$")
+_RANGE_LINE = re.compile(
+    r"^\s*([A-Za-z_]\w*)\s+in\s+\[\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\]\s*$")
+
+
+def feynman_dir(directory: str | os.PathLike | None = None) -> Path:
+    """The folder of ``feynman_*.yaml`` files (argument, then env var, then search upwards)."""
+    if directory is None and os.environ.get(ENV_VAR):
+        directory = os.environ[ENV_VAR]
+    if directory is not None:
+        path = Path(directory)
+        if not path.is_dir():
+            raise FileNotFoundError(f"Feynman problem folder {path} does not exist")
+        return path
+    starts = [Path(__file__).resolve(), Path.cwd().resolve()]
+    for start in starts:
+        for parent in start.parents if start.is_file() else [start, *start.parents]:
+            for candidate in (parent / "shared" / "benchmarks" / "feynman",
+                              parent / "benchmarks" / "feynman"):
+                if candidate.is_dir() and any(candidate.glob("feynman_*.yaml")):
+                    return candidate
+    raise FileNotFoundError(
+        "could not find the Feynman problem definitions (a folder of feynman_*.yaml files); "
+        f"set {ENV_VAR}=/path/to/benchmarks/feynman")
+
+
+def parse_formula(text: str, variables: Iterable[str], *, rational: bool = False,
+                  assumptions: Mapping[str, bool] | None = None) -> sp.Expr:
+    """Parse a formula that may use only ``variables`` and the names in ``FUNCTIONS``.
+
+    ``^`` means power (Operon prints it). ``rational=True`` turns decimal literals into exact
+    rationals (for true laws); the variables are real Symbols unless ``assumptions`` says more.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"formula must be a string, got {type(text).__name__}")
+    assumptions = {"real": True} if assumptions is None else dict(assumptions)
+    local = {}
+    for v in variables:
+        if not re.fullmatch(r"[A-Za-z_]\w*", v) or v in ("lambda", "import", "def", "class"):
+            raise ValueError(f"variable name {v!r} is not an identifier the parser accepts")
+        local[v] = sp.Symbol(v, **assumptions)
+    namespace = {"__builtins__": {}, "Integer": sp.Integer, "Float": sp.Float,
+                 "Rational": sp.Rational, **FUNCTIONS}
+    try:
+        expr = parse_expr(text, local_dict=local, global_dict=namespace,
+                          transformations=(auto_number, convert_xor), evaluate=True)
+    except NameError as e:
+        raise ValueError(f"formula {text!r} uses a name that is neither a variable "
+                         f"({', '.join(local) or 'none'}) nor one of {', '.join(FUNCTIONS)}: "
+                         f"{e}") from None
+    except (SyntaxError, TypeError, TokenError) as e:
+        raise ValueError(f"could not parse formula {text!r}: {e}") from None
+    if not isinstance(expr, sp.Expr):
+        raise ValueError(f"formula {text!r} is not an expression")
+    if rational and expr.atoms(sp.Float):
+        expr = expr.xreplace({f: sp.Rational(str(f)) for f in expr.atoms(sp.Float)})
+    return expr
+
+
+@dataclass(frozen=True)
+class FeynmanProblem:
+    """One Feynman equation: ``target = formula(variables)``, each variable uniform in a range."""
+
+    name: str  # "I.6.2a"
+    dataset: str  # "feynman_I_6_2a"
+    target: str
+    formula: sp.Expr
+    variables: tuple[str, ...]  # column order, as in PMLB
+    ranges: dict[str, tuple[float, float]] = field(compare=False)
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def symbols(self) -> list[sp.Symbol]:
+        """The formula's Symbols in column order (a variable it ignores gets a fresh one)."""
+        by_name = {s.name: s for s in self.formula.free_symbols}
+        return [by_name.get(v, sp.Symbol(v, real=True)) for v in self.variables]
+
+    def evaluate(self, X) -> np.ndarray:
+        """The law on a table whose columns are the variables (DataFrame or array)."""
+        cols = [np.asarray(X[v] if hasattr(X, "columns") else X[:, j], dtype=np.float64)
+                for j, v in enumerate(self.variables)]
+        f = sp.lambdify(self.symbols, self.formula, modules="numpy")
+        with np.errstate(all="ignore"):
+            y = np.asarray(f(*cols), dtype=np.float64)
+        return np.broadcast_to(y, cols[0].shape).copy() if cols else y
+
+    def sample(self, n: int, seed: int | None = None, noise: float = 0.0):
+        """``n`` rows uniform in the ranges: ``(X DataFrame, y ndarray)``.
+
+        ``noise`` adds Gaussian noise of standard deviation ``noise * RMS(y)`` to y, as SRBench
+        does to training targets.
+        """
+        import pandas as pd
+
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive number of rows, got {n!r}")
+        if noise < 0:
+            raise ValueError(f"noise must be >= 0, got {noise!r}")
+        rng = np.random.default_rng(seed)
+        X = pd.DataFrame({v: rng.uniform(*self.ranges[v], int(n)) for v in self.variables})
+        y = self.evaluate(X)
+        if noise > 0:
+            y = y + rng.normal(0.0, noise * float(np.sqrt(np.mean(y**2))), y.shape)
+        return X, y
+
+
+def problem_name(dataset: str) -> str:
+    """``feynman_I_6_2a`` -> ``I.6.2a``."""
+    return dataset.removeprefix("feynman_").replace("_", ".")
+
+
+def _dataset_name(name: str) -> str:
+    """``I.6.2a``, ``I_6_2a`` or ``feynman_I_6_2a`` -> ``feynman_I_6_2a``."""
+    name = name.strip()
+    if name.endswith(".yaml"):
+        name = name[:-5]
+    return "feynman_" + name.removeprefix("feynman_").replace(".", "_")
+
+
+def read_problem(path: str | os.PathLike) -> FeynmanProblem:
+    """Parse one PMLB metadata YAML file."""
+    import yaml
+
+    path = Path(path)
+    with open(path, encoding="utf-8") as fh:
+        meta = yaml.safe_load(fh)
+    if not isinstance(meta, dict) or "description" not in meta:
+        raise ValueError(f"{path} is not a PMLB metadata file (no description)")
+    dataset = str(meta.get("dataset") or path.stem)
+    features = [str(f["name"]) for f in meta.get("features") or []]
+    formula_line, ranges = None, {}
+    for line in str(meta["description"]).splitlines():
+        if (m := _RANGE_LINE.match(line)):
+            ranges[m.group(1)] = (float(m.group(2)), float(m.group(3)))
+        elif formula_line is None and (m := _FORMULA_LINE.match(line)):
+            formula_line = (m.group(1), m.group(2))
+    if formula_line is None:
+        raise ValueError(f"{path}: no 'target = formula' line in the description")
+    variables = tuple(features) or tuple(ranges)
+    missing = [v for v in variables if v not in ranges]
+    if missing:
+        raise ValueError(f"{path}: no sampling range for {missing}")
+    formula = parse_formula(formula_line[1], variables, rational=True)
+    return FeynmanProblem(name=problem_name(dataset), dataset=dataset, target=formula_line[0],
+                          formula=formula, variables=variables, ranges=ranges, path=path)
+
+
+def load_problem(name: str, directory: str | os.PathLike | None = None) -> FeynmanProblem:
+    """One problem by name: ``"I.6.2a"`` (also ``I_6_2a``, ``feynman_I_6_2a``)."""
+    folder = feynman_dir(directory)
+    path = folder / f"{_dataset_name(name)}.yaml"
+    if not path.is_file():
+        known = sorted(problem_name(p.stem) for p in folder.glob("feynman_*.yaml"))
+        raise ValueError(f"no Feynman problem {name!r} in {folder}; known: {', '.join(known)}")
+    return read_problem(path)
+
+
+def load_problems(names: Sequence[str] | None = None,
+                  directory: str | os.PathLike | None = None) -> list[FeynmanProblem]:
+    """The named problems in that order, or all of them sorted by name."""
+    if names is not None:
+        return [load_problem(n, directory) for n in names]
+    folder = feynman_dir(directory)
+    return [read_problem(p) for p in sorted(folder.glob("feynman_*.yaml"))]
