@@ -57,15 +57,16 @@ def random_program(rng: np.random.Generator, size: int, n_features: int, transc_
                 args.append(len(consts))
                 consts.append(float(rng.uniform(-2.0, 2.0)))
             return
-        # a share u of unary internal nodes makes u / (2 - u) of all nodes unary
-        u = 2.0 * transc_frac / (1.0 + transc_frac)
-        use_unary = transc_frac > 0 and (n == 2 or rng.random() < u)
+        # a share u of unary internal nodes makes about u / (2 - u) of all nodes unary
+        # (a bit more, as size-2 subtrees shrink to leaves): 1.5 f gives about f
+        u = 1.5 * transc_frac
+        use_unary = transc_frac > 0 and rng.random() < u
         if use_unary:
             build(n - 1)
             codes.append(int(rng.choice(un_codes)))
             args.append(0)
         else:
-            if n == 2:  # binary-only grammar cannot make 2 nodes
+            if n == 2:  # no binary tree has 2 nodes: make a leaf
                 build(1)
                 return
             left = int(rng.integers(1, n - 1))
@@ -204,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             backend.predict(batch, data)
             L = backend.losses(batch, data, True)
             runs[f"eurisko losses {dt}"] = lambda d=data: backend.losses(batch, d, True)
-            runs[f"eurisko predict {dt}"] = lambda d=data: backend.predict(batch, d)
+            out_e = np.empty((batch.n_programs, a.rows), dtype=dt)  # preallocated, as for Operon
+            runs[f"eurisko predict {dt}"] = lambda d=data, o=out_e: backend.predict(batch, d, out=o)
             print(f"  (eurisko {dt}: {100 * np.mean(~np.isfinite(L.loss)):.1f}% of programs "
                   "non-finite; the losses path stops those at their first bad block)")
         if op is not None:

@@ -30,11 +30,11 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from feynman_recovery import PROBLEMS, check_front, problem_list, run_eurisko
 
 from eurisko.bench import FeynmanProblem, load_problem, parse_formula
 from eurisko.expr.operators import DEFAULT_OPERATORS
 from eurisko.report.front import atomic_write_json
-from feynman_recovery import PROBLEMS, check_front, problem_list, run_eurisko
 
 # eurisko operator -> Operon symbol (None: Operon covers it with other primitives)
 OPERON_SYMBOL = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "neg": None,

@@ -1,4 +1,4 @@
-"""The estimator: recovery on easy laws, bad input, warm start, runs on disk, scikit-learn checks."""
+"""The estimator: easy laws recovered, bad input, warm start, runs on disk, sklearn checks."""
 
 from __future__ import annotations
 

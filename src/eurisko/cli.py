@@ -6,8 +6,9 @@
     eurisko --version
 
 Exit codes: 0 when the search ran to its end; 130 when Ctrl-C stopped it early (the results
-found so far are still written); 2 for a problem with the input or the options (one line
-``error: ...`` on stderr, no traceback; set ``EURISKO_TRACEBACK=1`` to see one).
+found so far are still written); 2 for a problem with the input or the options, 1 when the
+search itself failed (one line ``error: ...`` on stderr, no traceback; set
+``EURISKO_TRACEBACK=1`` to see one).
 
 Startup is kept short: pandas, scikit-learn, numba and matplotlib are imported only when a
 command needs them, never when this module is imported.
@@ -316,7 +317,7 @@ def _new_model(args, run_dir: Path, **overrides):
 
     params = dict(
         time_limit=args.time_limit, max_evals=args.max_evals, loss_threshold=args.loss_threshold,
-        operators=_operators(args.operators), max_size=args.max_size, n_jobs=args.n_jobs,
+        max_size=args.max_size, n_jobs=args.n_jobs,
         random_state=args.seed, run_dir=str(run_dir), checkpoint_every=args.checkpoint_every,
     )
     params.update(overrides)
@@ -327,6 +328,7 @@ def _fresh_job(args) -> Job:
     if args.data is None:
         raise UsageError("give the CSV file to fit, e.g. `eurisko fit data.csv --target y`, "
                          "or continue a run with --resume DIR")
+    operators = _operators(args.operators)  # before the slow imports: fail fast on a typo
     table = load_table(args.data, args.target, args.features, args.weights, args.dropna)
     if args.out is not None:
         out = Path(args.out)
@@ -337,7 +339,7 @@ def _fresh_job(args) -> Job:
     if (out / "state.json").exists():
         print(f"note: {out} already holds a run; starting a new one there "
               f"(use --resume {out} to continue the old one instead)", file=sys.stderr)
-    model = _new_model(args, out)
+    model = _new_model(args, out, operators=operators)
     cli_args = {
         "command": "fit", "data_path": str(table.path.resolve()), "target": table.target,
         "features": table.features, "weights": table.weights, "dropna": bool(args.dropna),
@@ -348,8 +350,6 @@ def _fresh_job(args) -> Job:
 
 
 def _resume_job(args) -> Job:
-    from eurisko.regressor import SymbolicRegressor
-
     run_dir = Path(args.resume)
     if not (run_dir / "state.json").is_file():
         raise UsageError(f"no checkpoint in {str(run_dir)!r} (expected {run_dir / 'state.json'}); "
@@ -370,6 +370,12 @@ def _resume_job(args) -> Job:
     weights = args.weights if args.weights is not None else saved.get("weights")
     dropna = args.dropna or bool(saved.get("dropna", False))
     table = load_table(data, target, features, weights, dropna)
+    if saved.get("features") and table.features != list(saved["features"]):
+        raise UsageError(f"the run in {run_dir} was fitted on the columns "
+                         f"{' '.join(saved['features'])}; resume with the same columns "
+                         f"(--features {' '.join(saved['features'])}) or start a new run")
+    from eurisko.regressor import SymbolicRegressor
+
     model = SymbolicRegressor.from_run(run_dir)
     if model.n_features_in_ != len(table.features):
         raise UsageError(f"the run in {run_dir} was fitted on {model.n_features_in_} feature(s) "
@@ -413,7 +419,7 @@ def _run(job: Job, console, what: str, choose=None) -> tuple[int, Any]:
     dropped = f", {t.n_dropped} row(s) with missing values skipped" if t.n_dropped else ""
     if job.resumed_from:
         console.print(f"resuming {job.out_dir}: {job.resumed_from['n_evals']:,} evaluations in "
-                      f"{job.resumed_from['elapsed']:.1f} s so far; {job.extra_time:g} s more")
+                      f"{job.resumed_from['elapsed']:.1f} s so far", markup=False)
     limit = f"{model.time_limit:g} s" if model.time_limit else "no time limit"
     if job.resumed_from:
         limit = f"{job.extra_time:g} s more"
@@ -453,7 +459,8 @@ def _console():
 
     if sys.stdout.isatty():
         return Console(highlight=False)
-    return Console(highlight=False, width=int(os.environ.get("COLUMNS", 120)))
+    columns = os.environ.get("COLUMNS", "")
+    return Console(highlight=False, width=int(columns) if columns.isdigit() else 120)
 
 
 def cmd_fit(args) -> int:
@@ -471,9 +478,11 @@ def cmd_demo(args) -> int:
     out = Path(args.out or Path("runs") / "demo")
     table = load_table(data_path("kepler"), DEMO_TARGET, list(DEMO_FEATURES))
     # "Essentially zero": less than a millionth of the variance of the periods unexplained.
-    threshold = 1e-6 * float(np.var(table.y))
+    threshold = args.loss_threshold or 1e-6 * float(np.var(table.y))
+    # One process by default: on 13 rows the law is found before worker processes would
+    # have finished starting.
     model = _new_model(args, out, operators=list(DEMO_OPERATORS), max_size=20,
-                       loss_threshold=threshold)
+                       loss_threshold=threshold, n_jobs=args.n_jobs or 1)
     console.print("[bold]eurisko demo[/]: Kepler's third law from the orbits of 8 planets and 5 "
                   "dwarf planets.\nWhich formula gives the orbital period from the semi-major "
                   "axis? The masses are in the table too, as a distractor.", soft_wrap=True)
@@ -514,43 +523,57 @@ def _compare_with_kepler(model, table: Table, console) -> None:
                       "run longer (--time-limit) to get closer to the law", soft_wrap=True)
         return
     slope = float(np.polyfit(np.log(a), np.log(pred), 1)[0])
+    worst = float(np.max(np.abs(pred / table.y - 1.0)))
     gap = float(np.max(np.abs(pred / a**1.5 - 1.0)))
     uses_mass = "mass_earths" in eq
     agrees = abs(slope - 1.5) < 0.01 and gap < 0.01 and not uses_mass
-    verdict = "it agrees with Kepler" if agrees else \
-        "not Kepler's law yet: run longer with --time-limit"
-    console.print(f"check:          over the {len(a)} bodies it grows as a^{slope:.4f} and stays "
-                  f"within {100 * gap:.2g}% of a^1.5, and it "
-                  f"{'uses' if uses_mass else 'ignores'} the masses: {verdict}", soft_wrap=True)
+    kepler = "it is a^1.5 exactly" if gap < 1e-9 else f"it is within {100 * gap:.2g}% of a^1.5"
+    console.print(f"check:          on the {len(a)} bodies it grows as a^{slope:.4f}, {kepler}, "
+                  f"it matches every measured period within {100 * worst:.2g}%, and it "
+                  f"{'uses' if uses_mass else 'ignores'} the masses", soft_wrap=True)
+    console.print("                " + ("Kepler's law, rediscovered." if agrees else
+                                        "Not Kepler's law yet: run longer with --time-limit."),
+                  style="bold green" if agrees else "yellow", soft_wrap=True)
 
 
 # --- entry point ---------------------------------------------------------------------------
 
 
-def _add_search_options(p: argparse.ArgumentParser, time_default: float | None) -> None:
+def _add_search_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
     g = p.add_argument_group("search")
-    g.add_argument("--time-limit", type=_positive(float, "--time-limit"), default=time_default,
-                   metavar="SECONDS", help=f"seconds of search (default {time_default or 60:g}; "
-                   "with --resume: seconds more, default 60)")
+    if demo:
+        time_help = "seconds of search at most (default 15; it stops once the error is ~0)"
+        n_jobs_help = ("worker processes (default 1: on 13 rows the search is over before "
+                       "workers would have started)")
+        threshold_help = "stop once the mean squared error is at most L (default: 1e-6 var(y))"
+        out_help = "directory for checkpoints and results (default runs/demo)"
+    else:
+        time_help = "seconds of search (default 60; with --resume: seconds more, default 60)"
+        n_jobs_help = "worker processes (default: all cores; 1 runs in this process)"
+        threshold_help = "stop once a formula's mean squared error is at most L"
+        out_help = ("directory for checkpoints and results (default "
+                    "runs/<data file name>-<date>-<time>)")
+    g.add_argument("--time-limit", type=_positive(float, "--time-limit"),
+                   default=15.0 if demo else None, metavar="SECONDS", help=time_help)
     g.add_argument("--max-evals", type=_positive(int, "--max-evals"), metavar="N",
-                   help="stop after N formula evaluations (with --resume: N more)")
+                   help="stop after N formula evaluations" + ("" if demo else
+                                                              " (with --resume: N more)"))
     g.add_argument("--loss-threshold", type=_positive(float, "--loss-threshold"), metavar="L",
-                   help="stop once a formula's mean squared error is at most L")
-    g.add_argument("--n-jobs", type=int, metavar="N",
-                   help="worker processes (default: all cores; 1 runs in this process)")
+                   help=threshold_help)
+    g.add_argument("--n-jobs", type=int, metavar="N", help=n_jobs_help)
     g.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (default 0)")
     g.add_argument("--checkpoint-every", type=_positive(float, "--checkpoint-every"),
                    metavar="SECONDS", help="seconds between checkpoints in the output "
                    "directory (default 10)")
-    g.add_argument("--out", metavar="DIR", help="directory for checkpoints and results")
+    g.add_argument("--out", metavar="DIR", help=out_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="eurisko",
                      description="Discover the mathematical laws hidden in data.",
                      epilog="Exit codes: 0 done, 130 stopped by Ctrl-C (results kept), "
-                            "2 bad input or options.")
+                            "2 bad input or options, 1 the search failed.")
     parser.add_argument("--version", action="version", version=f"eurisko {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -575,15 +598,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", metavar="DIR",
                      help="continue the search saved in DIR (data, target and features are "
                           "read from DIR/cli.json unless given)")
-    _add_search_options(fit, None)
+    _add_search_options(fit)
     fit.set_defaults(func=cmd_fit)
 
     demo = sub.add_parser(
         "demo", help="rediscover Kepler's third law from planetary data",
         description="Run a short search on the built-in Kepler data (period from semi-major "
                     "axis, with mass as a distractor) and compare the result with T² ∝ a³.")
-    _add_search_options(demo, 15.0)
+    _add_search_options(demo, demo=True)
     demo.set_defaults(func=cmd_demo, operators=None, max_size=None)
+
     return parser
 
 
@@ -612,13 +636,19 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        # Validation errors of the estimator read like advice; show them as one line.
+    except (ValueError, FileNotFoundError) as exc:
+        # The estimator's validation errors read like advice; show them as one line. (A
+        # TypeError can only be a bug here, since the command line passes the types: let it show.)
         if os.environ.get("EURISKO_TRACEBACK"):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as exc:  # e.g. a search that found no finite formula
+        if os.environ.get("EURISKO_TRACEBACK"):
+            raise
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -97,8 +97,12 @@ def check_recovery(model: sp.Expr, truth: sp.Expr, timeout: float | None = 30, *
         "positive": bool(positive),
     }
     if timeout is None:
-        return RecoveryCheck(**_check_payload(payload))
-    out = _WORKER.call(payload, float(timeout))
+        try:
+            out = _check_payload(payload)
+        except Exception as e:  # same contract as the worker: a failed check is not a match
+            out = {"error": f"{type(e).__name__}: {e}"}
+    else:
+        out = _WORKER.call(payload, float(timeout))
     if out is None:
         return RecoveryCheck(False, f"timed out after {timeout:g} s")
     if "error" in out:

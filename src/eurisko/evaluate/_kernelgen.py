@@ -28,16 +28,16 @@ operator ``i`` of the registry has code ``i + 2``.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
-import io
-import tokenize
+import os
 from collections.abc import Sequence
 
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 14
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -47,23 +47,192 @@ _DTYPES = {"f32": "np.float32", "f64": "np.float64"}
 _EPS = {"f32": 1.1920928955078125e-07, "f64": 2.220446049250313e-16}
 
 
-def _cast_float_literals(expr: str, ctype: str) -> str:
-    """Wrap float literals of ``expr`` as ``ctype(lit)`` so float32 code stays float32."""
-    if ctype == "np.float64":
-        return expr
-    out = []
-    toks = tokenize.generate_tokens(io.StringIO(expr).readline)
+# ----------------------------------------------------------------------------------------------
+# vectorised math: glibc's libmvec
+
+#: C name -> number of arguments, for the libmvec functions the kernels may call
+_VM_FUNCS = {
+    "exp": 1, "log": 1, "sin": 1, "cos": 1, "tan": 1, "tanh": 1, "sinh": 1, "cosh": 1,
+    "log1p": 1, "expm1": 1, "atan": 1, "asin": 1, "acos": 1, "cbrt": 1, "log2": 1,
+    "log10": 1, "exp2": 1, "erf": 1, "pow": 2, "atan2": 2,
+}
+#: numpy / math spellings of those functions
+_VM_ALIASES = {"power": "pow", "arctan": "atan", "arcsin": "asin", "arccos": "acos",
+               "arctan2": "atan2"}
+
+
+def vector_math() -> tuple[str | None, tuple[str, ...]]:
+    """Path of glibc's libmvec and the functions it vectorises here, or (None, ()).
+
+    Used when the CPU has AVX2 and FMA (the ``_ZGVd`` variants) and ``EURISKO_NO_LIBMVEC`` is
+    not set. LLVM's loop vectorizer then turns ``np.exp`` in a row loop into one call per 8
+    float32 (4 float64) rows instead of 8 scalar calls.
+    """
+    if os.environ.get("EURISKO_NO_LIBMVEC"):
+        return None, ()
     try:
-        for tok in toks:
-            if tok.type == tokenize.NUMBER and any(ch in tok.string for ch in ".eE") and not (
-                tok.string.lower().startswith("0x") or tok.string.lower().endswith("j")
-            ):
-                out.append((tokenize.NAME, f"{ctype}({tok.string})"))
-            else:
-                out.append((tok.type, tok.string))
-        return tokenize.untokenize(out).strip()
-    except (tokenize.TokenError, SyntaxError):
-        return expr
+        import ctypes
+        import ctypes.util
+
+        import llvmlite.binding as llb
+
+        feats = llb.get_host_cpu_features()
+        if not (feats.get("avx2") and feats.get("fma")):
+            return None, ()
+        path = ctypes.util.find_library("mvec")
+        if not path:
+            return None, ()
+        lib = ctypes.CDLL(path)
+    except (OSError, ImportError, RuntimeError):
+        return None, ()
+    names = tuple(
+        n for n, k in _VM_FUNCS.items()
+        if hasattr(lib, f"_ZGVdN8{'v' * k}_{n}f") and hasattr(lib, f"_ZGVdN4{'v' * k}_{n}")
+    )
+    return (path, names) if names else (None, ())
+
+
+class _Rewrite(ast.NodeTransformer):
+    """Scalar operator code -> kernel code: libmvec calls, float32 literals."""
+
+    def __init__(self, ctype: str, vm: tuple[str, ...]) -> None:
+        self.ctype = ctype
+        self.vm = vm
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        f = node.func
+        if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                and f.value.id in ("np", "numpy", "math") and not node.keywords):
+            name = _VM_ALIASES.get(f.attr, f.attr)
+            if name in self.vm and len(node.args) == _VM_FUNCS[name]:
+                return ast.Call(ast.Name(f"_vm_{name}", ast.Load()), node.args, [])
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        int_power = isinstance(node.right, ast.Constant) and isinstance(node.right.value, int)
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow) and "pow" in self.vm and not int_power:
+            return ast.Call(ast.Name("_vm_pow", ast.Load()), [node.left, node.right], [])
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if self.ctype != "np.float64" and isinstance(node.value, float):
+            return ast.Call(
+                ast.Attribute(ast.Name("np", ast.Load()), self.ctype[3:], ast.Load()), [node], []
+            )
+        return node
+
+
+def kernel_expr(expr: str, ctype: str, vm: tuple[str, ...] = ()) -> str:
+    """``expr`` as the kernel computes it in ``ctype``: float literals of that type (so float32
+    code stays float32) and libmvec functions for the names in ``vm``."""
+    tree = ast.parse(expr.strip(), mode="eval")
+    tree = ast.fix_missing_locations(_Rewrite(ctype, vm).visit(tree))
+    return ast.unparse(tree)
+
+
+def _check_expr(op: Operator, expr: str, what: str) -> None:
+    try:
+        ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ValueError(
+            f"operator {op.name!r}: its {what} {expr!r} is not a Python expression ({e.msg}); "
+            "fix it with register_operator(..., replace=True)"
+        ) from None
+
+
+_VM_RUNTIME = """
+# --- libmvec: calls that LLVM's loop vectorizer turns into 8 (float32) or 4 (float64) lanes ---
+import llvmlite.binding as _llb
+from llvmlite import ir as _ir
+
+_llb.load_library_permanently({path!r})
+_VM_NAMES = {names!r}
+_VM_NARGS = {nargs!r}
+
+
+class _CallAttrs(_ir.instructions.CallInstrAttributes):
+    # call-site attributes llvmlite does not list: the vector variant of the scalar function
+    _known = frozenset()
+
+    def __init__(self, text):
+        set.__init__(self)
+        self._text = text
+
+    def _to_list(self, typ=None):
+        return [self._text]
+
+    def __len__(self):
+        return 1
+
+    def __iter__(self):
+        return iter((self._text,))
+
+
+def _vm_decls(mod):
+    # declare every vector variant once per LLVM module and keep it alive until the
+    # vectorizer has run (an unused declaration would be dropped before)
+    if "llvm.compiler.used" in mod.globals:
+        return
+    i8p = _ir.IntType(8).as_pointer()
+    keep = []
+    for name in _VM_NAMES:
+        for lt, lanes, suffix in ((_ir.FloatType(), 8, "f"), (_ir.DoubleType(), 4, "")):
+            k = _VM_NARGS[name]
+            vt = _ir.VectorType(lt, lanes)
+            vname = "_ZGVdN%d%s_%s%s" % (lanes, "v" * k, name, suffix)
+            vfn = cgutils.get_or_insert_function(mod, _ir.FunctionType(vt, [vt] * k), vname)
+            vfn.attributes.add("nounwind")
+            vfn.attributes.add("readnone")
+            keep.append(vfn.bitcast(i8p))
+    used = _ir.GlobalVariable(mod, _ir.ArrayType(i8p, len(keep)), "llvm.compiler.used")
+    used.linkage = "appending"
+    used.section = "llvm.metadata"
+    used.initializer = _ir.Constant(_ir.ArrayType(i8p, len(keep)), keep)
+
+
+def _vm_call(builder, name, args, single):
+    mod = builder.module
+    _vm_decls(mod)
+    lt = _ir.FloatType() if single else _ir.DoubleType()
+    lanes, suffix = (8, "f") if single else (4, "")
+    k = len(args)
+    scalar = name + suffix
+    fn = cgutils.get_or_insert_function(mod, _ir.FunctionType(lt, [lt] * k), scalar)
+    fn.attributes.add("nounwind")
+    fn.attributes.add("readnone")
+    vname = "_ZGVdN%d%s_%s" % (lanes, "v" * k, scalar)
+    call = builder.call(fn, args)
+    call.attributes = _CallAttrs(
+        'nounwind readnone "vector-function-abi-variant"="_ZGV_LLVM_N%d%s_%s(%s)"'
+        % (lanes, "v" * k, scalar, vname)
+    )
+    return call
+
+
+def _vm_typer(name, *args):
+    if not all(isinstance(a, (types.Float, types.Integer, types.Boolean)) for a in args):
+        return None
+    rt = types.float32 if all(a == types.float32 for a in args) else types.float64
+    sig = rt(*args)
+
+    def codegen(context, builder, signature, llargs):
+        vals = [context.cast(builder, v, t, rt) for v, t in zip(llargs, signature.args)]
+        return _vm_call(builder, name, vals, rt == types.float32)
+
+    return sig, codegen
+
+"""
+
+
+def _vm_bindings(vm: tuple[str, ...]) -> str:
+    out = []
+    for n in vm:
+        params = ", ".join("xy"[: _VM_FUNCS[n]])
+        out += ["@intrinsic", f"def _vm_{n}(typingctx, {params}):",
+                f"    return _vm_typer({n!r}, {params})", "", ""]
+    return "\n".join(out)
 
 
 def _user_imports(ops: Sequence[Operator]) -> tuple[str, str]:
@@ -101,7 +270,51 @@ def _op_comment(op: Operator) -> str:
 # pieces of the generated code
 
 
-def _eval_block(ops: Sequence[Operator], s: str) -> str:
+#: arguments on which libmvec's vector code stays on its fast path, per float32 / float64;
+#: conservative (a lane outside only costs a scalar call), never a matter of correctness
+_FAST_DOMAIN = {
+    "exp": ("abs(a) < 80.0", "abs(a) < 700.0"),
+    "log": ("(a > 1e-30) & (a < 1e30)", "(a > 1e-300) & (a < 1e300)"),
+    "sin": ("abs(a) < 1e4", "abs(a) < 1e5"),
+    "cos": ("abs(a) < 1e4", "abs(a) < 1e5"),
+    "tan": ("abs(a) < 1e4", "abs(a) < 1e5"),
+    "tanh": ("abs(a) < 20.0", "abs(a) < 40.0"),
+    "pow": ("(a > 1e-4) & (a < 1e4) & (abs(b) < 8.0)",
+            "(a > 1e-8) & (a < 1e8) & (abs(b) < 30.0)"),
+}
+
+
+#: cheap exact answers for common arguments outside the fast domain (float32, float64)
+_SPECIAL = {
+    "log": ([("a < 0.0", "np.nan"), ("a == 0.0", "-np.inf")],) * 2,
+    "exp": ([("a > 89.0", "np.inf"), ("a < -104.0", "0.0")],
+            [("a > 710.0", "np.inf"), ("a < -746.0", "0.0")]),
+    "tanh": ([("a > 20.0", "1.0"), ("a < -20.0", "-1.0")],
+             [("a > 40.0", "1.0"), ("a < -40.0", "-1.0")]),
+}
+
+
+def _fast_domain(expr: str, arity: int, s: str) -> tuple[str, str, str] | None:
+    """For ``expr`` a lone libmvec call on the operator's arguments: its fast-path predicate,
+    the call with out-of-domain arguments replaced by 1.0, and the function's name; else None."""
+    tree = ast.parse(expr, mode="eval").body
+    names = ["a", "b"][:arity]
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
+            and tree.func.id.startswith("_vm_")
+            and [getattr(x, "id", None) for x in tree.args] == names):
+        return None
+    name = tree.func.id[4:]
+    if name not in _FAST_DOMAIN:
+        return None
+    T = _DTYPES[s]
+    pred = kernel_expr(_FAST_DOMAIN[name][0 if s == "f32" else 1], T)
+    # `one` is 1.0 known only at run time: with a constant, LLVM folds f(select(ok, a, 1.0))
+    # into select(ok, f(a), f(1.0)) and drops the vector-variant attribute of the call
+    args = ", ".join(f"{n} if ok else one" for n in names)
+    return pred, f"{tree.func.id}({args})", name
+
+
+def _eval_block(ops: Sequence[Operator], s: str, vm: tuple[str, ...]) -> str:
     """Interpreter on one block of rows; returns a view of the program's output on the block.
 
     Leaves are not copied: a stack entry is the address of a variable's column (in ``Xt``), of
@@ -125,6 +338,7 @@ def _eval_block(ops: Sequence[Operator], s: str) -> str:
         "crow = cbuf.strides[0]",
         "sbase = _addr(stk)",
         "srow = stk.strides[0]",
+        f"one = {T}(Xt.shape[0] > 0)  # 1.0, opaque to the optimiser (see _fast_domain)",
         "sp = 0",
         "for k in range(lo, hi):",
         "    c = codes[k]",
@@ -150,30 +364,47 @@ def _eval_block(ops: Sequence[Operator], s: str) -> str:
         "        row = free[nfree]",
         "        oaddr = sbase + row * srow",
         f"    O = numba.carray(_ptr(oaddr), m, {T})",
+        "    n_in = _ARITY[c]",
+        f"    A = numba.carray(_ptr(addr[sp - n_in]), m, {T})",
+        f"    B = numba.carray(_ptr(addr[sp - 1]), m, {T})  # (= A for a unary operator)",
     ]
     for i, op in enumerate(ops):
         code = FIRST_OP + i
-        expr = _cast_float_literals(op.scalar, T)
+        expr = kernel_expr(op.scalar, T, vm)
         kw = "if" if i == 0 else "elif"
         body.append(f"    {kw} c == {code}:  # {_op_comment(op)}")
+        loads = ["            a = A[r]"] + (["            b = B[r]"] if op.arity == 2 else [])
+        fast = _fast_domain(expr, op.arity, s)
+        if fast is None:
+            body += ["        for r in range(m):", *loads, f"            O[r] = {expr}"]
+            continue
+        # a lone libmvec call: its vector code takes a slow path for NaN, Inf or far-out
+        # arguments, so those lanes get a harmless argument in the vector loop and are
+        # recomputed by the scalar function afterwards (rare, except in NaN-ridden programs)
+        pred, safe_call, fname = fast
+        scalar = kernel_expr(op.scalar, T, ())
         if op.arity == 2:
-            body += [
-                f"        A = numba.carray(_ptr(addr[sp - 2]), m, {T})",
-                f"        B = numba.carray(_ptr(addr[sp - 1]), m, {T})",
-                "        for r in range(m):",
-                "            a = A[r]",
-                "            b = B[r]",
-                f"            O[r] = {expr}",
-            ]
-        else:
-            body += [
-                f"        A = numba.carray(_ptr(addr[sp - 1]), m, {T})",
-                "        for r in range(m):",
-                "            a = A[r]",
-                f"            O[r] = {expr}",
-            ]
+            fixup = [f"                    O[r] = {scalar}"]
+        else:  # NaN in, NaN out; a few exact special values; else the scalar function
+            fixup = ["                    if a != a:", "                        O[r] = a"]
+            for cond, val in _SPECIAL.get(fname, ([], []))[0 if s == "f32" else 1]:
+                fixup += [f"                    elif {kernel_expr(cond, T)}:",
+                          f"                        O[r] = {kernel_expr(val, T)}"]
+            fixup += ["                    else:", f"                        O[r] = {scalar}"]
+        body += [
+            "        nbad = 0",
+            "        for r in range(m):",
+            *loads,
+            f"            ok = {pred}",
+            f"            O[r] = {safe_call}",
+            "            nbad += 0 if ok else 1",
+            "        if nbad > 0:",
+            "            for r in range(m):",
+            *["    " + ln for ln in loads],
+            f"                if not ({pred}):",
+            *fixup,
+        ]
     body += [
-        "    n_in = _ARITY[c]",
         "    for j in range(sp - n_in, sp):",
         "        if ref[j] >= 0:",
         "            free[nfree] = ref[j]",
@@ -391,7 +622,7 @@ def losses_{s}(codes, args, node_off, consts, const_off, Xt, y, w, hc, weighted,
 """
 
 
-def _jacobian(ops: Sequence[Operator], s: str) -> str:
+def _jacobian(ops: Sequence[Operator], s: str, vm: tuple[str, ...]) -> str:
     T = _DTYPES[s]
     bwd = [
         "for j in range(n - 1, -1, -1):",
@@ -404,36 +635,32 @@ def _jacobian(ops: Sequence[Operator], s: str) -> str:
         f"        J = numba.carray(_ptr(jbase + (c0 + args[k]) * jrow + start * isz), m, {T})",
         "        for r in range(m):",
         "            J[r] += GY[r]",
+        "        continue",
+        "    if c == 0:",
+        "        continue",
+        f"    Y = numba.carray(_ptr(naddr[j]), m, {T})",
+        f"    A = numba.carray(_ptr(naddr[ch0[j]]), m, {T})",
+        f"    B = numba.carray(_ptr(naddr[ch1[j]]), m, {T})  # (unused for a unary operator)",
+        f"    GA = numba.carray(_ptr(gbase + ch0[j] * grow), m, {T})",
+        f"    GB = numba.carray(_ptr(gbase + ch1[j] * grow), m, {T})",
     ]
     for i, op in enumerate(ops):
         code = FIRST_OP + i
-        grads = [_cast_float_literals(g, T) for g in op.grad]
-        bwd.append(f"    elif c == {code}:  # {_op_comment(op)}")
-        bwd += [
-            f"        Y = numba.carray(_ptr(naddr[j]), m, {T})",
-            f"        A = numba.carray(_ptr(naddr[ch0[j]]), m, {T})",
-        ]
+        grads = [kernel_expr(g, T, vm) for g in op.grad]
+        bwd.append(f"    {'if' if i == 0 else 'elif'} c == {code}:  # {_op_comment(op)}")
         if op.arity == 2:
+            # one loop for both partials (a partial into a constant-free subtree is unused)
             bwd += [
-                f"        B = numba.carray(_ptr(naddr[ch1[j]]), m, {T})",
-                "        if hasc[ch0[j]]:",
-                f"            GA = numba.carray(_ptr(gbase + ch0[j] * grow), m, {T})",
-                "            for r in range(m):",
-                "                a = A[r]",
-                "                b = B[r]",
-                "                y = Y[r]",
-                f"                GA[r] = GY[r] * ({grads[0]})",
-                "        if hasc[ch1[j]]:",
-                f"            GB = numba.carray(_ptr(gbase + ch1[j] * grow), m, {T})",
-                "            for r in range(m):",
-                "                a = A[r]",
-                "                b = B[r]",
-                "                y = Y[r]",
-                f"                GB[r] = GY[r] * ({grads[1]})",
+                "        for r in range(m):",
+                "            a = A[r]",
+                "            b = B[r]",
+                "            y = Y[r]",
+                "            g = GY[r]",
+                f"            GA[r] = g * ({grads[0]})",
+                f"            GB[r] = g * ({grads[1]})",
             ]
         else:
             bwd += [
-                f"        GA = numba.carray(_ptr(gbase + ch0[j] * grow), m, {T})",
                 "        for r in range(m):",
                 "            a = A[r]",
                 "            y = Y[r]",
@@ -480,9 +707,20 @@ def jacobian_{s}(codes, args, node_off, consts, const_off, Xt, max_len, max_cons
     return head + "\n".join(_indent(bwd, 12)) + "\n"
 
 
-def kernel_source(ops: Sequence[Operator] | None = None) -> str:
-    """The text of the kernel module for ``ops`` (default: the current registry)."""
+def kernel_source(ops: Sequence[Operator] | None = None, vector_math_lib: str | None = None,
+                  vector_math_names: Sequence[str] = ()) -> str:
+    """The text of the kernel module for ``ops`` (default: the current registry).
+
+    ``vector_math_lib``/``vector_math_names`` (see ``vector_math()``) switch the listed
+    ``np``/``math`` functions to glibc's vectorised libmvec; without them the kernels call the
+    scalar functions, one row at a time.
+    """
     ops = registry() if ops is None else tuple(ops)
+    for op in ops:
+        _check_expr(op, op.scalar, "scalar code")
+        for g in op.grad:
+            _check_expr(op, g, "derivative")
+    vm = tuple(vector_math_names) if vector_math_lib else ()
     imports, user_hash = _user_imports(ops)
     arity = [0, 0] + [op.arity for op in ops]
     parts = [
@@ -491,6 +729,7 @@ def kernel_source(ops: Sequence[Operator] | None = None) -> str:
         f"# registry fingerprint: {registry_fingerprint() if ops == registry() else 'custom'}",
         f"# generator version: {GENERATOR_VERSION}",
         f"# custom operator sources: {user_hash}",
+        f"# vector math: {vector_math_lib or 'none'}",
         "import math  # noqa: F401  (operator code may use it)",
         "",
         "import numba",
@@ -506,8 +745,13 @@ def kernel_source(ops: Sequence[Operator] | None = None) -> str:
         f"_ARITY = np.array({arity!r}, dtype=np.int64)",
         f"N_CODES = {len(arity)}",
         f"OPERATORS = {tuple(op.name for op in ops)!r}",
-        _COMMON,
+        f"VECTOR_MATH = {vm!r}",
     ]
+    if vm:
+        parts.append(_VM_RUNTIME.format(
+            path=vector_math_lib, names=vm, nargs={n: _VM_FUNCS[n] for n in vm}))
+        parts.append(_vm_bindings(vm))
+    parts.append(_COMMON)
     for s in ("f32", "f64"):
-        parts += ["", _eval_block(ops, s), _predict(s), _losses(s), _jacobian(ops, s)]
+        parts += ["", _eval_block(ops, s, vm), _predict(s), _losses(s), _jacobian(ops, s, vm)]
     return "\n".join(parts)

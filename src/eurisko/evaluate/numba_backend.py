@@ -33,7 +33,7 @@ from types import ModuleType
 
 import numpy as np
 
-from eurisko.evaluate._kernelgen import GENERATOR_VERSION, kernel_source
+from eurisko.evaluate._kernelgen import GENERATOR_VERSION, kernel_source, vector_math
 from eurisko.evaluate.base import Dataset, Losses
 from eurisko.expr.operators import CONST, VAR, arity_table, registry_fingerprint
 from eurisko.expr.program import ProgramBatch
@@ -149,11 +149,12 @@ def kernel_module() -> ModuleType:
         mod = _MODULES.get(fp)
         if mod is not None:
             return mod
-        source = kernel_source()
+        vm_lib, vm_names = vector_math()
+        source = kernel_source(vector_math_lib=vm_lib, vector_math_names=vm_names)
         folder = _writable_dir(kernel_cache_dir())
-        path = folder / f"kernel_{fp}.py"
+        path = folder / f"kernel_{fp}{'_mvec' if vm_lib else ''}.py"
         _write_if_changed(path, source)
-        name = f"eurisko_kernels_{fp}_v{GENERATOR_VERSION}"
+        name = f"eurisko_kernels_{fp}_v{GENERATOR_VERSION}{'_mvec' if vm_lib else ''}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:  # pragma: no cover - importlib contract
             raise ImportError(f"cannot import the generated kernel module {path}")

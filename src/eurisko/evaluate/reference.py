@@ -9,6 +9,15 @@ from eurisko.expr.operators import CONST, VAR, operator_of
 from eurisko.expr.program import Program, ProgramBatch
 
 _GRAD_NS = {"np": np, "math": np}
+_GRAD_CODE: dict[str, object] = {}
+
+
+def _grad(src: str, env: dict) -> np.ndarray:
+    """Value of a registry derivative expression (operator source code, never user data)."""
+    code = _GRAD_CODE.get(src)
+    if code is None:
+        code = _GRAD_CODE[src] = compile(src, "<operator derivative>", "eval")
+    return eval(code, _GRAD_NS, env)
 
 
 def eval_program(p: Program, Xt: np.ndarray) -> np.ndarray:
@@ -50,15 +59,15 @@ def jacobian_program(p: Program, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray
                 if op.arity == 1:
                     a, da = stack.pop()
                     y = np.asarray(op.numpy(a), dtype=np.float64)
-                    ga = eval(op.grad[0], _GRAD_NS, {"a": a, "y": y})  # registry source, not user text
+                    ga = _grad(op.grad[0], {"a": a, "y": y})
                     stack.append((y, da * ga))
                 else:
                     b, db = stack.pop()
                     a, da = stack.pop()
                     y = np.asarray(op.numpy(a, b), dtype=np.float64)
                     env = {"a": a, "b": b, "y": y}
-                    ga = eval(op.grad[0], _GRAD_NS, env)
-                    gb = eval(op.grad[1], _GRAD_NS, env)
+                    ga = _grad(op.grad[0], env)
+                    gb = _grad(op.grad[1], env)
                     stack.append((y, da * ga + db * gb))
     return stack[0]
 

@@ -78,12 +78,27 @@ class _Printer:
             return f"{left}^{right}", _POW
         lt, lp = self.fmt(a, ("1",) if op.infix == "/" else ())
         left = f"({lt})" if lp < prec else lt
+        magnitude = _negative_literal(b)
+        if op.infix in "+-" and magnitude is not None:
+            # x + (-2) reads as x - 2 (same value; parses back as a subtraction)
+            flipped = " - " if op.infix == "+" else " + "
+            return left + flipped + self.number(magnitude)[0], prec
         return left + _INFIX_TEXT[op.infix] + self.right(b, prec), prec
 
     def right(self, node: Node, prec: int) -> str:
         """Right operand of a left-associative operator: ``a - (b - c)``, ``a*(-b)``."""
         text, p = self.fmt(node)
         return f"({text})" if p <= prec or text.startswith("-") else text
+
+
+def _negative_literal(node: Node) -> float | None:
+    """The magnitude of a constant that prints with a minus sign: ``-2`` or ``neg(2)``."""
+    if node[0] == CONST and node[1] < 0:
+        return -node[1]
+    if node[0] > CONST and operator_of(node[0]).name == "neg" and node[1][0] == CONST \
+            and node[1][1] > 0:
+        return node[1][1]
+    return None
 
 
 def _check(program: Program, precision: int | None) -> None:

@@ -21,7 +21,6 @@ import numpy as np
 
 from eurisko.expr.operators import CONST, VAR, arity_table, complexity_table
 
-
 _SHAPE_CACHE = ("_complexity", "_sizes")  # facts that depend on the shape, not the constants
 
 

@@ -199,6 +199,7 @@ def front_table(front_rows: Iterable[Sequence[Any]], selected: int | None = None
     most accurate (last) rows are shown.
     """
     from rich.table import Table
+    from rich.text import Text
 
     rows = list(front_rows)
     with_r2 = bool(rows) and len(rows[0]) >= 4
@@ -218,6 +219,6 @@ def front_table(front_rows: Iterable[Sequence[Any]], selected: int | None = None
         cells = [mark, str(int(row[0])), f"{float(row[1]):.4g}"]
         if with_r2:
             cells.append(f"{float(row[2]):.6f}")
-        cells.append(str(row[-1]))
+        cells.append(Text(str(row[-1])))  # an equation is text, never rich markup
         table.add_row(*cells, style="bold green" if i == selected else None)
     return table

@@ -8,9 +8,11 @@ steps rather than seconds is what makes ``n_jobs=1`` with ``max_evals`` reproduc
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import random
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,6 +134,31 @@ def _worker(conn, config, Xt, y, w, ids, seeds, populations, y_var) -> None:
     conn.close()
 
 
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start workers without re-running the user's script (no ``__main__`` guard needed).
+
+    Spawned processes import the parent's main module unless it looks interactive. Workers
+    need only eurisko, so hide the script, unless custom operators were registered: those
+    live in the user's code and are re-registered by importing it (then the script needs the
+    usual ``if __name__ == "__main__":`` guard).
+    """
+    from eurisko.expr.operators import _BUILTINS, registry
+
+    main = sys.modules.get("__main__")
+    if main is None or len(registry()) > len(_BUILTINS):
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class _Pool:
     """Island groups spread over worker processes (spawned: safe with numba's threads)."""
 
@@ -147,13 +174,21 @@ class _Pool:
                       [populations[i] for i in ids], y_var),
                 daemon=True,
             )
-            proc.start()
+            with _main_module_hidden():
+                proc.start()
             self.conns.append(parent)
             self.procs.append(proc)
             self.ids.append(ids)
         for c in self.conns:
-            if c.recv() != "ready":  # pragma: no cover
-                raise RuntimeError("a search worker failed to start")
+            try:
+                ok = c.recv() == "ready"
+            except EOFError:
+                ok = False
+            if not ok:
+                self.close()
+                raise RuntimeError(
+                    "a search worker process failed to start (see its error above); "
+                    "n_jobs=1 runs the search in this process")
 
     def epoch(self, immigrants, deadline) -> list[dict]:
         for c, ids in zip(self.conns, self.ids, strict=True):
