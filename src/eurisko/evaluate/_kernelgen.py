@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 14
+GENERATOR_VERSION = 15
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -542,8 +542,10 @@ def losses_{s}(codes, args, node_off, consts, const_off, Xt, y, w, hc, weighted,
         S1 = 0.0
         S2 = 0.0
         S3 = 0.0
-        for start in range(0, n_rows, block):
-            m = min(block, n_rows - start)
+        start = 0
+        while start < n_rows:
+            # a short first block: programs that are NaN everywhere stop after a few rows
+            m = min(block if start > 0 else min(block, 64), n_rows - start)
             F = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free,
                                 dst[:m], False, naddr)
             if start == 0:
@@ -584,6 +586,7 @@ def losses_{s}(codes, args, node_off, consts, const_off, Xt, y, w, hc, weighted,
                 break
             S1 += s1
             S2 += s2
+            start += m
         if bad or not (W > 0.0):
             continue
         if not scaling:

@@ -16,8 +16,17 @@ from eurisko.expr.parser import parse, parse_sympy
 from eurisko.expr.printing import to_latex, to_string
 from eurisko.expr.program import Program, ProgramBatch, const, var
 from eurisko.expr.simplify import canonical_key, simplify
-from eurisko.expr.sympy_bridge import from_sympy, to_sympy
 from eurisko.expr.tree import from_tree, subtree_sizes, subtree_start, to_tree
+
+_LAZY = {"from_sympy", "to_sympy"}  # the SymPy bridge imports sympy (~0.4 s): load on demand
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from eurisko.expr import sympy_bridge
+
+        return getattr(sympy_bridge, name)
+    raise AttributeError(f"module 'eurisko.expr' has no attribute {name!r}")
 
 __all__ = [
     "CONST", "DEFAULT_OPERATORS", "VAR", "Operator", "Program", "ProgramBatch", "const",

@@ -15,9 +15,12 @@ import importlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy as sp
+
+if TYPE_CHECKING:  # sympy costs ~0.4 s to import: only printing and exact checks need it
+    import sympy as sp
 
 VAR = 0
 CONST = 1
@@ -56,6 +59,18 @@ class Operator:
     imports: tuple[tuple[str, str], ...] = field(default=())
 
 
+def _sympy_function(name: str) -> Callable[..., sp.Expr]:
+    """SymPy's function ``name``, imported on first use."""
+
+    def build(*args):
+        import sympy
+
+        return getattr(sympy, name)(*args)
+
+    build.__name__ = f"sympy_{name}"
+    return build
+
+
 def _pow_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.power(a, b)
 
@@ -73,14 +88,14 @@ _BUILTINS: list[Operator] = [
     Operator("inv", 1, np.reciprocal, lambda a: 1 / a, "1.0 / a", ("-y * y",)),
     Operator("square", 1, np.square, lambda a: a**2, "a * a", ("2.0 * a",)),
     Operator("cube", 1, lambda a: a * a * a, lambda a: a**3, "a * a * a", ("3.0 * a * a",)),
-    Operator("sqrt", 1, np.sqrt, sp.sqrt, "np.sqrt(a)", ("0.5 / y",)),
-    Operator("exp", 1, np.exp, sp.exp, "np.exp(a)", ("y",)),
-    Operator("log", 1, np.log, sp.log, "np.log(a)", ("1.0 / a",)),
-    Operator("sin", 1, np.sin, sp.sin, "np.sin(a)", ("np.cos(a)",)),
-    Operator("cos", 1, np.cos, sp.cos, "np.cos(a)", ("-np.sin(a)",)),
-    Operator("tan", 1, np.tan, sp.tan, "np.tan(a)", ("1.0 + y * y",)),
-    Operator("tanh", 1, np.tanh, sp.tanh, "np.tanh(a)", ("1.0 - y * y",)),
-    Operator("abs", 1, np.abs, sp.Abs, "abs(a)", ("np.sign(a)",)),
+    Operator("sqrt", 1, np.sqrt, _sympy_function("sqrt"), "np.sqrt(a)", ("0.5 / y",)),
+    Operator("exp", 1, np.exp, _sympy_function("exp"), "np.exp(a)", ("y",)),
+    Operator("log", 1, np.log, _sympy_function("log"), "np.log(a)", ("1.0 / a",)),
+    Operator("sin", 1, np.sin, _sympy_function("sin"), "np.sin(a)", ("np.cos(a)",)),
+    Operator("cos", 1, np.cos, _sympy_function("cos"), "np.cos(a)", ("-np.sin(a)",)),
+    Operator("tan", 1, np.tan, _sympy_function("tan"), "np.tan(a)", ("1.0 + y * y",)),
+    Operator("tanh", 1, np.tanh, _sympy_function("tanh"), "np.tanh(a)", ("1.0 - y * y",)),
+    Operator("abs", 1, np.abs, _sympy_function("Abs"), "abs(a)", ("np.sign(a)",)),
 ]
 
 _REGISTRY: list[Operator] = list(_BUILTINS)
@@ -188,6 +203,8 @@ def _callable_import(fn: Callable) -> tuple[str, str]:
 
 
 def _sympy_grad(sympy_fn: Callable, arity: int) -> tuple[str, ...]:
+    import sympy as sp
+
     a, b = sp.symbols("a b")
     args = (a, b)[:arity]
     expr = sympy_fn(*args)

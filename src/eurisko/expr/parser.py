@@ -19,8 +19,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sympy as sp
+if TYPE_CHECKING:
+    import sympy as sp
 
 from eurisko.expr.operators import _BY_NAME, CONST, VAR, op_code, registry
 from eurisko.expr.program import Program

@@ -15,8 +15,7 @@ import numpy as np
 
 from eurisko.expr.operators import CONST, VAR, operator_of
 from eurisko.expr.program import Program
-from eurisko.expr.sympy_bridge import _names_for, to_sympy
-from eurisko.expr.tree import Node, to_tree
+from eurisko.expr.tree import Node, _names_for, to_tree
 
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
 _INFIX_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "^": _POW}
@@ -128,6 +127,8 @@ def to_string(program: Program, names: Sequence[str] | None = None,
 def to_latex(program: Program, names: Sequence[str] | None = None, precision: int = 4) -> str:
     """LaTeX of ``program`` (through SymPy), constants to ``precision`` significant digits."""
     import sympy as sp
+
+    from eurisko.expr.sympy_bridge import to_sympy
 
     _check(program, precision)
     return sp.latex(to_sympy(program, names, precision))

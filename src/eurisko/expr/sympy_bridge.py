@@ -17,25 +17,10 @@ import sympy as sp
 
 from eurisko.expr.operators import _BY_NAME, CONST, VAR, get_operator, op_code, operator_of
 from eurisko.expr.program import Program
-from eurisko.expr.tree import Node, from_tree
+from eurisko.expr.tree import Node, _names_for, from_tree
 
 _XNAME = re.compile(r"^x(\d+)$")
 _FUNC_ALIASES = {"Abs": "abs"}
-
-
-def _names_for(program: Program, names: Sequence[str] | None) -> list[str]:
-    """Names for every column the program reads; x0, x1, ... when none are given."""
-    vidx = program.args[program.codes == VAR]
-    need = int(vidx.max()) + 1 if len(vidx) else 0
-    if names is None:
-        return [f"x{i}" for i in range(need)]
-    names = [str(n) for n in names]
-    if need > len(names):
-        raise ValueError(
-            f"the formula reads column {need - 1} but only {len(names)} variable names were "
-            f"given ({', '.join(names) or 'none'}); pass one name per data column"
-        )
-    return names
 
 
 def _round_sig(v: float, precision: int) -> float:

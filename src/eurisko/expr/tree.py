@@ -15,6 +15,8 @@ Tuples compare structurally, so ``a == b`` tells whether two subtrees are the sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from eurisko.expr.operators import _REGISTRY, CONST, VAR
@@ -132,3 +134,18 @@ def _walk_iterative(node: Node, codes: list[int], args: list[int], consts: list[
         else:
             todo.append((n, True))
             todo.extend((child, False) for child in reversed(n[1:3]))
+
+
+def _names_for(program: Program, names: Sequence[str] | None) -> list[str]:
+    """Names for every column the program reads; x0, x1, ... when none are given."""
+    vidx = program.args[program.codes == VAR]
+    need = int(vidx.max()) + 1 if len(vidx) else 0
+    if names is None:
+        return [f"x{i}" for i in range(need)]
+    names = [str(n) for n in names]
+    if need > len(names):
+        raise ValueError(
+            f"the formula reads column {need - 1} but only {len(names)} variable names were "
+            f"given ({', '.join(names) or 'none'}); pass one name per data column"
+        )
+    return names

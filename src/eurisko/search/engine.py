@@ -82,6 +82,9 @@ class IslandGroup:
             self.islands.append(isl)
         self.config = config
 
+    def n_evals(self) -> int:
+        return sum(isl.n_evals for isl in self.islands)
+
     def epoch(self, immigrants: dict[int, list[Program]], deadline: float | None) -> dict:
         """Run ``steps_per_epoch`` steps on every island, children evaluated in one batch."""
         hof = HallOfFame()
@@ -124,7 +127,7 @@ def _worker(conn, config, Xt, y, w, ids, seeds, populations, y_var) -> None:
     except Exception:  # noqa: BLE001 - threading layer unavailable: run as is
         pass
     group = IslandGroup(config, Dataset(Xt, y, w), ids, seeds, populations, y_var)
-    conn.send("ready")
+    conn.send(("ready", group.n_evals()))
     while True:
         msg = conn.recv()
         if msg is None:
@@ -164,6 +167,7 @@ class _Pool:
 
     def __init__(self, n_jobs, config, data, seeds, populations, y_var):
         ctx = mp.get_context("spawn")
+        self.seed_evals = 0
         self.conns, self.procs, self.ids = [], [], []
         for j in range(n_jobs):
             ids = list(range(j, config.n_islands, n_jobs))
@@ -181,8 +185,10 @@ class _Pool:
             self.ids.append(ids)
         for c in self.conns:
             try:
-                ok = c.recv() == "ready"
-            except EOFError:
+                msg = c.recv()
+                ok = msg[0] == "ready"
+                self.seed_evals += int(msg[1])
+            except (EOFError, TypeError, IndexError):
                 ok = False
             if not ok:
                 self.close()
@@ -260,6 +266,8 @@ def run_search(
             group = IslandGroup(config, data, list(range(n_islands)), seeds, pops, y_var, backend)
         else:
             pool = _Pool(n_jobs, config, data, seeds, pops, y_var)
+        state.n_evals += group.n_evals() if pool is None else pool.seed_evals
+        report(False)  # first sign of life as soon as the islands exist
         while True:
             results = ([group.epoch(immigrants, deadline)] if pool is None
                        else pool.epoch(immigrants, deadline))
