@@ -149,6 +149,15 @@ def to_operon(batch: ProgramBatch, op, var_hashes: list[int]) -> list:
 # ----------------------------------------------------------------------------------------------
 
 
+def make_backend(device: str, block_size: int | None, threads: int):
+    """The eurisko backend for ``--device`` (a GPU backend plugs in here)."""
+    if device == "cpu":
+        from eurisko.evaluate.numba_backend import NumbaBackend
+
+        return NumbaBackend(block_size=block_size, n_threads=threads)
+    raise SystemExit(f"no eurisko backend for device {device!r} yet")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--programs", type=int, default=2000)
@@ -167,12 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-operon", action="store_true", help="skip the Operon side")
     a = ap.parse_args(argv)
 
-    os.environ.setdefault("NUMBA_NUM_THREADS", str(a.threads))
     import numba
 
-    from eurisko.evaluate.numba_backend import NumbaBackend
-
-    backend = NumbaBackend(block_size=a.block_size, n_threads=a.threads)
+    backend = make_backend(a.device, a.block_size, a.threads)
     try:
         if a.no_operon:
             raise ImportError("skipped")
@@ -182,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pyoperon not available ({e}); eurisko numbers only", file=sys.stderr)
 
     dtypes = ["float32", "float64"] if a.dtype == "both" else [a.dtype]
+    from eurisko.evaluate.numba_backend import kernel_module
+
+    vm = kernel_module().VECTOR_MATH
     print(f"# {a.programs} programs of 1..{a.max_size} nodes, {a.rows} rows, {a.features} "
-          f"features, {a.threads} threads (numba {numba.__version__}, threading layer "
-          f"{numba.config.THREADING_LAYER}), best of {a.repeats}")
+          f"features, {a.threads} threads; numba {numba.__version__}; vector math "
+          f"{'libmvec' if vm else 'none (scalar libm)'}; best of {a.repeats}, round robin")
     print(f"# command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
     rng = np.random.default_rng(a.seed)
     X = rng.uniform(0.5, 2.0, size=(a.rows, a.features))
@@ -204,9 +213,11 @@ def main(argv: list[str] | None = None) -> int:
             backend.losses(batch, data, True)  # JIT compile or cache load, warm caches
             backend.predict(batch, data)
             L = backend.losses(batch, data, True)
-            runs[f"eurisko losses {dt}"] = lambda d=data: backend.losses(batch, d, True)
             out_e = np.empty((batch.n_programs, a.rows), dtype=dt)  # preallocated, as for Operon
-            runs[f"eurisko predict {dt}"] = lambda d=data, o=out_e: backend.predict(batch, d, out=o)
+            runs[f"eurisko losses {dt}"] = (
+                lambda d=data, b=batch: backend.losses(b, d, True))
+            runs[f"eurisko predict {dt}"] = (
+                lambda d=data, o=out_e, b=batch: backend.predict(b, d, out=o))
             print(f"  (eurisko {dt}: {100 * np.mean(~np.isfinite(L.loss)):.1f}% of programs "
                   "non-finite; the losses path stops those at their first bad block)")
         if op is not None:
@@ -218,9 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             rng_all = op.Range(0, a.rows)
             out = np.zeros((len(trees), a.rows), dtype=np.float32)
             op.EvaluateTrees(trees, ods, rng_all, out, a.threads)  # warm up
-            runs["operon EvaluateTrees float32"] = (
-                lambda: op.EvaluateTrees(trees, ods, rng_all, out, a.threads)
-            )
+            def operon_run(nthread, trees=trees, ods=ods, rng_all=rng_all, out=out):
+                return lambda: op.EvaluateTrees(trees, ods, rng_all, out, nthread)
+
+            runs[f"operon EvaluateTrees float32, {a.threads} thr"] = operon_run(a.threads)
+            if a.threads > 1:  # Operon's own threading does not always pay: time 1 thread too
+                runs["operon EvaluateTrees float32, 1 thr"] = operon_run(1)
             # sanity: the same trees give the same numbers
             ours = backend.predict(batch, ds32)
             idx = np.linspace(0, batch.n_programs - 1, min(50, batch.n_programs)).astype(int)
@@ -240,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
                 best[k] = min(best[k], time.perf_counter() - t0)
         res = {k: node_evals / t for k, t in best.items()}
         width = max(len(k) for k in res)
+        peer = max((v for k, v in res.items() if k.startswith("operon")), default=None)
         for k, v in res.items():
             line = f"  {k:<{width}}  {v / 1e9:7.3f} G node-evals/s"
-            if "operon EvaluateTrees float32" in res and not k.startswith("operon"):
-                line += f"   x{v / res['operon EvaluateTrees float32']:.2f} vs Operon"
+            if peer and not k.startswith("operon"):
+                line += f"   x{v / peer:.2f} vs Operon's best"
             print(line)
     return 0
 

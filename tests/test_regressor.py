@@ -140,3 +140,18 @@ def test_passes_scikit_learn_checks():
     est = SymbolicRegressor(time_limit=None, max_evals=1500, n_jobs=1, random_state=0,
                             population_size=20, n_islands=1)
     check_estimator(est, expected_failed_checks=skipped)
+
+
+def test_from_run_keeps_column_names(tmp_path):
+    import warnings
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"a": rng.uniform(1, 2, 80), "b": rng.uniform(1, 2, 80)})
+    quick(max_evals=2000, run_dir=tmp_path).fit(X, X["a"] + X["b"])
+    again = SymbolicRegressor.from_run(tmp_path)
+    assert list(again.feature_names_in_) == ["a", "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again.predict(X)
+    with pytest.raises(ValueError, match="feature names"):
+        again.predict(X.rename(columns={"a": "z"}))

@@ -247,7 +247,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             state = self.search_state_
             state.interrupted = False
         meta = {"params": self._params_meta(), "variable_names": names,
-                "n_features": int(Xv.shape[1]), "y_var": self.y_var_}
+                "n_features": int(Xv.shape[1]), "y_var": self.y_var_,
+                "feature_names_in": ([str(c) for c in self.feature_names_in_]
+                                     if hasattr(self, "feature_names_in_") else None)}
         run_dir = Path(self.run_dir) if self.run_dir is not None else None
         checkpoint = None
         if run_dir is not None:
@@ -354,6 +356,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model = cls(**params, warm_start=True, run_dir=path)
         model.variable_names_ = list(meta["variable_names"])
         model.n_features_in_ = int(meta["n_features"])
+        if meta.get("feature_names_in"):
+            model.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
         model.y_var_ = float(meta["y_var"])
         model.search_state_ = state
         model._state_n_features = model.n_features_in_

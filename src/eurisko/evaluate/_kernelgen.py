@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 15
+GENERATOR_VERSION = 16
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -384,25 +384,41 @@ def _eval_block(ops: Sequence[Operator], s: str, vm: tuple[str, ...]) -> str:
         pred, safe_call, fname = fast
         scalar = kernel_expr(op.scalar, T, ())
         if op.arity == 2:
-            fixup = [f"                    O[r] = {scalar}"]
-        else:  # NaN in, NaN out; a few exact special values; else the scalar function
-            fixup = ["                    if a != a:", "                        O[r] = a"]
-            for cond, val in _SPECIAL.get(fname, ([], []))[0 if s == "f32" else 1]:
-                fixup += [f"                    elif {kernel_expr(cond, T)}:",
-                          f"                        O[r] = {kernel_expr(val, T)}"]
-            fixup += ["                    else:", f"                        O[r] = {scalar}"]
+            body += [
+                "        nbad = 0",
+                "        for r in range(m):",
+                *loads,
+                f"            ok = {pred}",
+                f"            O[r] = {safe_call}",
+                "            nbad += 0 if ok else 1",
+                "        if nbad > 0:",
+                "            for r in range(m):",
+                *["    " + ln for ln in loads],
+                f"                if not ({pred}):",
+                f"                    O[r] = {scalar}",
+            ]
+            continue
+        # unary: NaN in gives NaN out, and a few exact special values, all by selects inside
+        # the vector loop; the scalar function only sees what is left (huge sin arguments...)
+        special = [(kernel_expr(c, T), f"{T}({v})")
+                   for c, v in _SPECIAL.get(fname, ([], []))[0 if s == "f32" else 1]]
+        other = "a"  # placeholder for lanes left to the scalar pass
+        for cond, val in reversed(special):
+            other = f"{val} if {cond} else ({other})"
+        handled = " | ".join([f"({pred})", "(a != a)"] + [f"({c})" for c, _ in special])
         body += [
             "        nbad = 0",
             "        for r in range(m):",
             *loads,
             f"            ok = {pred}",
-            f"            O[r] = {safe_call}",
-            "            nbad += 0 if ok else 1",
+            f"            v = {safe_call}",
+            f"            O[r] = v if ok else (a if a != a else ({other}))",
+            f"            nbad += 0 if ({handled}) else 1",
             "        if nbad > 0:",
             "            for r in range(m):",
             *["    " + ln for ln in loads],
-            f"                if not ({pred}):",
-            *fixup,
+            f"                if not ({handled}):",
+            f"                    O[r] = {scalar}",
         ]
     body += [
         "    for j in range(sp - n_in, sp):",
