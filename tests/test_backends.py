@@ -513,6 +513,9 @@ def test_bad_inputs_raise_value_errors(backend):
         backend.predict(bad, data)
     with pytest.raises(ValueError, match="losses need a target"):
         backend.losses(ProgramBatch.from_programs([_prog(("x", 0))]), Dataset(data.Xt, None, None))
+    with pytest.raises(ValueError, match="out must be"):
+        backend.predict(ProgramBatch.from_programs([_prog(("x", 0))]), data,
+                        out=np.empty((2, 8)))
 
 
 def test_max_stack_depth():
@@ -556,6 +559,34 @@ def test_custom_operator_runs_without_backend_changes(backend, scratch_registry)
     np.testing.assert_allclose(jac, ref_jac, rtol=1e-10)
     # (predict and losses run the same generated interpreter; compiling them for this
     # one-off registry too would double the cost of this test)
+
+
+def test_importing_eurisko_does_not_import_numba():
+    code = "import sys, eurisko, eurisko.evaluate; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_forked_child_gets_its_own_thread_pool(backend):
+    if backend.name != "numba" or not hasattr(os, "fork"):
+        pytest.skip("numba backend thread pool, POSIX fork")
+    import multiprocessing as mp
+
+    from eurisko.evaluate.numba_backend import NumbaBackend
+
+    batch = random_batch(25, 8)
+    data = make_data(26, n_rows=50)
+    parent = NumbaBackend(n_threads=2).predict(batch, data)  # the pool exists now
+    with mp.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_predict_in_child, (batch, data)).get(timeout=120)
+    np.testing.assert_array_equal(child, parent)
+
+
+def _predict_in_child(batch, data):
+    from eurisko.evaluate.numba_backend import NumbaBackend
+
+    return NumbaBackend(n_threads=2).predict(batch, data)
 
 
 def test_second_process_loads_compiled_kernels_from_cache(backend):

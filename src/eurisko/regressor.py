@@ -99,7 +99,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     parsimony : float, default 0.002
         Decades of loss a formula must gain per extra node to win a tournament, on top of the
         adaptive crowding penalty.
-    optimize_probability : float, default 0.25
+    optimize_probability : float, default 0.1
         Share of new formulas whose constants Levenberg-Marquardt polishes.
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
@@ -150,7 +150,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         loss_threshold: float | None = None,
         linear_scaling: bool = True,
         parsimony: float = 0.002,
-        optimize_probability: float = 0.25,
+        optimize_probability: float = 0.1,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,

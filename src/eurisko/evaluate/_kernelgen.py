@@ -22,6 +22,12 @@ All of them run the interpreter ``_eval_block_S`` on blocks of rows: one ``elif`
 registry operator, whose body is a loop over the rows of the block with the operator's scalar
 code inside, so the dispatch costs once per node and block and the loop vectorises.
 
+Operator code is rewritten on the way (``kernel_expr``): float literals become float32 in the
+float32 kernels, and ``np.exp``, ``np.log``, ``np.sin``, ``a ** b``... become calls that LLVM's
+loop vectorizer maps to glibc's libmvec (8 float32 or 4 float64 lanes per call) when the machine
+has it. Lanes whose argument would send libmvec down its slow path (NaN, huge arguments) are
+recomputed by the scalar function after the vector loop.
+
 Op codes: 0 variable (arg = column), 1 constant (arg = index in the program's constants),
 operator ``i`` of the registry has code ``i + 2``.
 """
@@ -37,7 +43,7 @@ from collections.abc import Sequence
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 16
+GENERATOR_VERSION = 17
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -384,41 +390,27 @@ def _eval_block(ops: Sequence[Operator], s: str, vm: tuple[str, ...]) -> str:
         pred, safe_call, fname = fast
         scalar = kernel_expr(op.scalar, T, ())
         if op.arity == 2:
-            body += [
-                "        nbad = 0",
-                "        for r in range(m):",
-                *loads,
-                f"            ok = {pred}",
-                f"            O[r] = {safe_call}",
-                "            nbad += 0 if ok else 1",
-                "        if nbad > 0:",
-                "            for r in range(m):",
-                *["    " + ln for ln in loads],
-                f"                if not ({pred}):",
-                f"                    O[r] = {scalar}",
-            ]
-            continue
-        # unary: NaN in gives NaN out, and a few exact special values, all by selects inside
-        # the vector loop; the scalar function only sees what is left (huge sin arguments...)
-        special = [(kernel_expr(c, T), f"{T}({v})")
-                   for c, v in _SPECIAL.get(fname, ([], []))[0 if s == "f32" else 1]]
-        other = "a"  # placeholder for lanes left to the scalar pass
-        for cond, val in reversed(special):
-            other = f"{val} if {cond} else ({other})"
-        handled = " | ".join([f"({pred})", "(a != a)"] + [f"({c})" for c, _ in special])
+            fixup = [f"                    O[r] = {scalar}"]
+        else:  # NaN in, NaN out; a few exact special values; else the scalar function
+            # (these stay out of the vector loop: a select on the call's result there lets
+            # LLVM sink the call into a branch, and the vector variant is lost)
+            fixup = ["                    if a != a:", "                        O[r] = a"]
+            for cond, val in _SPECIAL.get(fname, ([], []))[0 if s == "f32" else 1]:
+                fixup += [f"                    elif {kernel_expr(cond, T)}:",
+                          f"                        O[r] = {T}({val})"]
+            fixup += ["                    else:", f"                        O[r] = {scalar}"]
         body += [
             "        nbad = 0",
             "        for r in range(m):",
             *loads,
             f"            ok = {pred}",
-            f"            v = {safe_call}",
-            f"            O[r] = v if ok else (a if a != a else ({other}))",
-            f"            nbad += 0 if ({handled}) else 1",
+            f"            O[r] = {safe_call}",
+            "            nbad += 0 if ok else 1",
             "        if nbad > 0:",
             "            for r in range(m):",
             *["    " + ln for ln in loads],
-            f"                if not ({handled}):",
-            f"                    O[r] = {scalar}",
+            f"                if not ({pred}):",
+            *fixup,
         ]
     body += [
         "    for j in range(sp - n_in, sp):",

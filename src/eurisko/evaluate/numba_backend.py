@@ -2,19 +2,22 @@
 
 The interpreter is not written by hand: ``_kernelgen.kernel_source`` writes it from the operator
 registry (one ``elif`` branch per operator, from each entry's scalar code and derivatives).
-The text goes to ``<cache>/kernel_<registry fingerprint>.py`` and is imported from there, so
-numba's ``cache=True`` finds the machine code again in every later process: only the first
-process on a machine pays the compilation. Registering an operator changes the fingerprint,
-which yields a new file and new kernels; no code here names an operator.
+The text goes to ``<cache>/kernel_<registry fingerprint>[_mvec].py`` and is imported from there,
+so numba's ``cache=True`` finds the machine code again in every later process: only the first
+process on a machine pays the compilation (about 10 s per dtype and kernel family). Registering
+an operator changes the fingerprint, which yields a new file and new kernels; no code here names
+an operator.
 
 The cache folder is ``$EURISKO_CACHE_DIR/kernels`` when that variable is set, else
 ``$XDG_CACHE_HOME/eurisko/kernels`` (``~/.cache/eurisko/kernels``).
 
-Kernel layout: programs are spread over threads (``prange``); each program runs over the rows
-in blocks of ``block_size``, on a per-thread stack of block buffers ``[max_depth, block]``, so
-the dispatch on the op code happens once per node and block, and the inner loop over the rows
-of the block is a plain loop LLVM vectorises. Computation is in the data's dtype (float32 or
-float64); loss sums are accumulated in float64.
+Kernel layout: the programs of a batch are dealt to a pool of threads (the compiled kernels
+release the GIL); each program runs over the rows in blocks of ``block_size``. Within a block
+the dispatch on the op code happens once per node, and the loop over the rows of the block is a
+plain loop that LLVM vectorises: leaves are read in place (no copies), every operator writes a
+buffer distinct from its inputs, and ``exp``/``log``/``sin``/... call glibc's vectorised libmvec
+where it exists (AVX2 CPUs; ``EURISKO_NO_LIBMVEC=1`` turns it off). Computation is in the
+data's dtype (float32 or float64); loss sums are accumulated in float64.
 
 numba is imported when a backend method first runs, not when ``eurisko`` is imported.
 """
@@ -35,7 +38,7 @@ import numpy as np
 
 from eurisko.evaluate._kernelgen import GENERATOR_VERSION, kernel_source, vector_math
 from eurisko.evaluate.base import Dataset, Losses
-from eurisko.expr.operators import CONST, VAR, arity_table, registry_fingerprint
+from eurisko.expr.operators import CONST, VAR, arity_table, registry, registry_fingerprint
 from eurisko.expr.program import ProgramBatch
 
 __all__ = [
@@ -45,10 +48,12 @@ __all__ = [
     "max_stack_depth",
 ]
 
+_BUILTIN_OPS = registry()  # as imported: what a custom operator is not
 _LOCK = threading.Lock()
 _MODULES: dict[str, ModuleType] = {}
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
+_POOL_PID = 0
 
 
 def _default_threads() -> int:
@@ -65,14 +70,19 @@ def _default_threads() -> int:
 
 
 def _thread_pool(n: int) -> ThreadPoolExecutor:
-    """A process-wide pool of at least ``n`` worker threads (the kernels release the GIL)."""
-    global _POOL, _POOL_SIZE
+    """A process-wide pool of at least ``n`` worker threads (the kernels release the GIL).
+
+    A forked child (multiprocessing workers) inherits the pool object but not its threads, so
+    the pool is remade when the process id changed.
+    """
+    global _POOL, _POOL_SIZE, _POOL_PID
     with _LOCK:
-        if _POOL is None or _POOL_SIZE < n:
-            if _POOL is not None:
+        if _POOL is None or _POOL_SIZE < n or _POOL_PID != os.getpid():
+            if _POOL is not None and _POOL_PID == os.getpid():
                 _POOL.shutdown(wait=False)
             _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="eurisko-numba")
             _POOL_SIZE = n
+            _POOL_PID = os.getpid()
         return _POOL
 
 
@@ -117,6 +127,7 @@ def _write_if_changed(path: Path, text: str) -> None:
         exists = path.exists()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()
@@ -192,8 +203,7 @@ def _depths(codes: np.ndarray, node_offsets: np.ndarray) -> np.ndarray:
     cs = np.cumsum(delta)
     lengths = np.diff(node_offsets)
     # each complete program leaves exactly one value; subtract what earlier programs left
-    before = np.concatenate(([0], cs[node_offsets[1:-1] - 1])) if len(lengths) > 1 else \
-        np.zeros(1, np.int64)
+    before = np.concatenate(([0], cs[node_offsets[1:-1] - 1]))
     return cs - np.repeat(before, lengths)
 
 
@@ -224,6 +234,55 @@ def _int_array(a, name: str) -> np.ndarray:
             f"{arr.shape}; build batches with ProgramBatch.from_programs"
         )
     return arr
+
+
+_SCAN = []
+
+
+def _scan_batch():
+    """A compiled pass that checks a batch and measures it (stack depth, lengths, constants).
+
+    It only says ok / not ok; the slower numpy checks in `_prepare` then find and name the fault.
+    """
+    if _SCAN:
+        return _SCAN[0]
+    import numba
+
+    @numba.njit(cache=True, nogil=True)
+    def scan(codes, args, node_off, const_off, arity, n_features):
+        n_codes = len(arity)
+        max_depth, max_len, max_consts = 0, 0, 0
+        for i in range(len(node_off) - 1):
+            a, b = node_off[i], node_off[i + 1]
+            nc = const_off[i + 1] - const_off[i]
+            if b <= a or nc < 0:
+                return False, 0, 0, 0
+            max_len = max(max_len, b - a)
+            max_consts = max(max_consts, nc)
+            d = 0
+            for j in range(a, b):
+                c = codes[j]
+                if c < 0 or c >= n_codes:
+                    return False, 0, 0, 0
+                if c == 0:
+                    if args[j] < 0 or args[j] >= n_features:
+                        return False, 0, 0, 0
+                    d += 1
+                elif c == 1:
+                    if args[j] < 0 or args[j] >= nc:
+                        return False, 0, 0, 0
+                    d += 1
+                else:
+                    d += 1 - arity[c]
+                    if d < 1:
+                        return False, 0, 0, 0
+                max_depth = max(max_depth, d)
+            if d != 1:
+                return False, 0, 0, 0
+        return True, max_depth, max_len, max_consts
+
+    _SCAN.append(scan)
+    return scan
 
 
 def _prepare(batch: ProgramBatch, n_features: int) -> _Prepared:
@@ -261,6 +320,13 @@ def _prepare(batch: ProgramBatch, n_features: int) -> _Prepared:
         return _Prepared(
             codes.astype(np.int16), args.astype(np.int32), node_off, consts, const_off, 0, 0, 0
         )
+    codes16 = codes.astype(np.int16, copy=False)
+    args32 = np.ascontiguousarray(args, dtype=np.int32)
+    ok, max_depth, max_len, max_consts = _scan_batch()(
+        codes16, args32, node_off, const_off, arity_table().astype(np.int64), n_features)
+    if ok:  # the common case, in one compiled pass; else the checks below name the fault
+        return _Prepared(codes16, args32, node_off, np.ascontiguousarray(consts), const_off,
+                         max_depth, max_len, max_consts)
     n_codes = len(arity_table())
     if codes.min() < 0 or codes.max() >= n_codes:
         bad = int(np.flatnonzero((codes < 0) | (codes >= n_codes))[0])
@@ -423,13 +489,39 @@ class NumbaBackend:
         """
         threads = self._threads()
         step = max(1, min(n_programs, 4 * threads)) if threads > 1 else 1
-        if step == 1:
-            kernel(*head, 0, 1, *tail)
-            return
-        pool = _thread_pool(threads)
-        futures = [pool.submit(kernel, *head, t, step, *tail) for t in range(step)]
-        for f in futures:
-            f.result()
+        try:
+            if step == 1:
+                kernel(*head, 0, 1, *tail)
+                return
+            pool = _thread_pool(threads)
+            futures = [pool.submit(kernel, *head, t, step, *tail) for t in range(step)]
+            for f in futures:
+                f.result()
+        except Exception as e:
+            from numba.core.errors import NumbaError
+
+            if not isinstance(e, NumbaError):
+                raise
+            custom = [op.name for op in registry() if op not in _BUILTIN_OPS]
+            raise ValueError(
+                "compiling the evaluation kernels failed"
+                + (f"; check the scalar code and derivatives of the custom operators {custom}"
+                   if custom else "")
+                + f" (numba says: {str(e).splitlines()[0] if str(e) else type(e).__name__})"
+            ) from e
+
+    def warm_up(self, dtype=np.float64, jacobian: bool = True) -> NumbaBackend:
+        """Compile the kernels for ``dtype`` now (or load them from the cache: well under a
+        second), e.g. in a background thread while data are being prepared. Returns self."""
+        from eurisko.expr.program import const, var
+
+        data = Dataset.from_arrays(np.ones((4, 1)), np.arange(4.0), dtype=dtype)
+        batch = ProgramBatch.from_programs([var(0), const(1.0)])
+        self.predict(batch, data)
+        self.losses(batch, data, True)
+        if jacobian:
+            self.jacobian(batch, data)
+        return self
 
     # -- the contract ----------------------------------------------------------------------
 
