@@ -39,7 +39,8 @@ _RANGE_LINE = re.compile(
 
 
 def feynman_dir(directory: str | os.PathLike | None = None) -> Path:
-    """The folder of ``feynman_*.yaml`` files (argument, then env var, then search upwards)."""
+    """The folder of ``feynman_*.yaml`` files: argument, env var, the copy shipped in the
+    package (``eurisko/bench/data/feynman``), then a ``shared/benchmarks/feynman`` above."""
     if directory is None and os.environ.get(ENV_VAR):
         directory = os.environ[ENV_VAR]
     if directory is not None:
@@ -47,6 +48,9 @@ def feynman_dir(directory: str | os.PathLike | None = None) -> Path:
         if not path.is_dir():
             raise FileNotFoundError(f"Feynman problem folder {path} does not exist")
         return path
+    packaged = Path(__file__).resolve().parent / "data" / "feynman"
+    if packaged.is_dir() and any(packaged.glob("feynman_*.yaml")):
+        return packaged
     starts = [Path(__file__).resolve(), Path.cwd().resolve()]
     for start in starts:
         for parent in start.parents if start.is_file() else [start, *start.parents]:
