@@ -85,6 +85,13 @@ class IslandGroup:
     def n_evals(self) -> int:
         return sum(isl.n_evals for isl in self.islands)
 
+    def hall_of_fame(self) -> HallOfFame:
+        """The best of the current populations (so a search stopped at once still has some)."""
+        hof = HallOfFame()
+        for isl in self.islands:
+            hof.update(isl.programs, isl.losses, isl.scales)
+        return hof
+
     def epoch(self, immigrants: dict[int, list[Program]], deadline: float | None) -> dict:
         """Run ``steps_per_epoch`` steps on every island, children evaluated in one batch."""
         hof = HallOfFame()
@@ -127,7 +134,7 @@ def _worker(conn, config, Xt, y, w, ids, seeds, populations, y_var) -> None:
     except Exception:  # noqa: BLE001 - threading layer unavailable: run as is
         pass
     group = IslandGroup(config, Dataset(Xt, y, w), ids, seeds, populations, y_var)
-    conn.send(("ready", group.n_evals()))
+    conn.send(("ready", group.n_evals(), group.hall_of_fame()))
     while True:
         msg = conn.recv()
         if msg is None:
@@ -168,6 +175,7 @@ class _Pool:
     def __init__(self, n_jobs, config, data, seeds, populations, y_var):
         ctx = mp.get_context("spawn")
         self.seed_evals = 0
+        self.seed_hof = HallOfFame()
         self.conns, self.procs, self.ids = [], [], []
         for j in range(n_jobs):
             ids = list(range(j, config.n_islands, n_jobs))
@@ -188,6 +196,7 @@ class _Pool:
                 msg = c.recv()
                 ok = msg[0] == "ready"
                 self.seed_evals += int(msg[1])
+                self.seed_hof.merge(msg[2])
             except (EOFError, TypeError, IndexError):
                 ok = False
             if not ok:
@@ -267,6 +276,7 @@ def run_search(
         else:
             pool = _Pool(n_jobs, config, data, seeds, pops, y_var)
         state.n_evals += group.n_evals() if pool is None else pool.seed_evals
+        state.hof.merge(group.hall_of_fame() if pool is None else pool.seed_hof)
         report(False)  # first sign of life as soon as the islands exist
         while True:
             results = ([group.epoch(immigrants, deadline)] if pool is None
