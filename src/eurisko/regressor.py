@@ -105,6 +105,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
         Continue the previous search (populations and hall of fame) on the next ``fit``.
+        ``time_limit`` and ``max_evals`` count the whole search, earlier fits included, so a
+        killed run restored with ``from_run`` finishes the budget it was started with; raise
+        them (``set_params``) to search longer.
     run_dir : str or Path, optional
         Directory the search checkpoints into (atomically); resume with ``from_run``.
     checkpoint_every : float, default 10
