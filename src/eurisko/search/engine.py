@@ -22,7 +22,7 @@ import numpy as np
 from eurisko.evaluate.base import Backend, Dataset
 from eurisko.expr.program import Program
 from eurisko.search.hall_of_fame import HallOfFame
-from eurisko.search.island import Island, SearchConfig, evaluate_batch
+from eurisko.search.island import Island, Migrant, SearchConfig, evaluate_batch
 from eurisko.search.mutation import Grammar
 
 
@@ -92,7 +92,7 @@ class IslandGroup:
             hof.update(isl.programs, isl.losses, isl.scales)
         return hof
 
-    def epoch(self, immigrants: dict[int, list[Program]], deadline: float | None) -> dict:
+    def epoch(self, immigrants: dict[int, list[Migrant]], deadline: float | None) -> dict:
         """Run ``steps_per_epoch`` steps on every island, children evaluated in one batch."""
         hof = HallOfFame()
         evals_before = sum(isl.n_evals for isl in self.islands)
@@ -259,7 +259,7 @@ def run_search(
     last_ckpt = time.monotonic()
     pool = None
     populations: dict[int, list[Program]] = {}
-    immigrants: dict[int, list[Program]] = {}
+    immigrants: dict[int, list[Migrant]] = {}
 
     def report(done: bool) -> None:
         if progress is None:
@@ -313,21 +313,20 @@ def run_search(
     return state
 
 
-def _route_migrants(emigrants: dict[int, list[Program]], hof: HallOfFame, n_islands: int,
-                    rng: np.random.Generator, n_migrants: int) -> dict[int, list[Program]]:
+def _route_migrants(emigrants: dict[int, list[Migrant]], hof: HallOfFame, n_islands: int,
+                    rng: np.random.Generator, n_migrants: int) -> dict[int, list[Migrant]]:
     """Each island gets another island's best and a few hall-of-fame formulas."""
-    out: dict[int, list[Program]] = {}
+    out: dict[int, list[Migrant]] = {}
     if n_islands < 1:
         return out
-    hof_programs = hof.programs()
+    famous = [hof.entries[c] for c in sorted(hof.entries)]
     for i in range(n_islands):
-        incoming: list[Program] = []
+        incoming: list[Migrant] = []
         if n_islands > 1:
             j = int((i + 1 + rng.integers(n_islands - 1)) % n_islands)
             incoming.extend(emigrants.get(j, []))
-        if hof_programs:
-            k = min(max(1, n_migrants // 2), len(hof_programs))
-            incoming.extend(hof_programs[int(t)] for t in rng.choice(len(hof_programs), k,
-                                                                     replace=False))
+        if famous:
+            k = min(max(1, n_migrants // 2), len(famous))
+            incoming.extend(famous[int(t)] for t in rng.choice(len(famous), k, replace=False))
         out[i] = incoming
     return out

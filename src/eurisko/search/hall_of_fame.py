@@ -48,6 +48,3 @@ class HallOfFame:
                 out.append((c, p, loss, sc))
                 best = loss
         return out
-
-    def programs(self) -> list[Program]:
-        return [self.entries[c][0] for c in sorted(self.entries)]

@@ -20,6 +20,8 @@ from eurisko.expr.simplify import simplify
 from eurisko.fit import fit_constants
 from eurisko.search.mutation import Grammar
 
+Migrant = tuple[Program, float, tuple[float, float]]  # a formula, its loss and (a, b)
+
 
 @dataclass(frozen=True)
 class SearchConfig:
@@ -109,18 +111,16 @@ class Island:
         self.ages = np.concatenate((self.ages, ages))
         self.complexities = np.concatenate((self.complexities, comp))
 
-    def receive(self, programs: list[Program]) -> None:
-        """Migrants arrive and replace the oldest members."""
-        if programs:
-            progs, losses, scales, n = evaluate_batch(programs, self.data, self.backend,
-                                                      self.config, self.rng)
-            self.n_evals += n
-            self._insert(progs, losses, scales)
+    def receive(self, migrants: list[Migrant]) -> None:
+        """Migrants arrive with their losses (same data everywhere) and replace the oldest."""
+        if migrants:
+            self._insert([m[0] for m in migrants], np.array([m[1] for m in migrants]),
+                         np.array([m[2] for m in migrants], dtype=float).reshape(-1, 2))
 
-    def best(self, k: int) -> list[Program]:
-        """The ``k`` best members by selection score (the emigrants)."""
+    def best(self, k: int) -> list[Migrant]:
+        """The ``k`` best members by selection score, with their losses (the emigrants)."""
         order = np.argsort(self._scores(), kind="stable")[:k]
-        return [self.programs[i] for i in order]
+        return [(self.programs[i], float(self.losses[i]), tuple(self.scales[i])) for i in order]
 
     # --- selection and breeding -----------------------------------------------------------
 
@@ -164,6 +164,8 @@ class Island:
                     child = g.hoist(parent, rng)
                 else:
                     child = g.perturb_constants(parent, rng)
+                    if child is not None:  # same shape as a simplified parent: nothing to fold
+                        return child
             if child is None:
                 continue
             child = simplify(child)
