@@ -43,7 +43,11 @@ def test_front_table_and_views(product_fit):
     assert (np.diff(front["loss"]) < 0).all()
     assert "mass" in front["equation"].iloc[model.best_index_]
     assert "mass" in model.latex()
-    np.testing.assert_allclose(model.predict(X, 0), model.predict(X, 0))
+    m, v = sp.symbols("mass speed", real=True)
+    for i in range(len(front)):  # every row predicts what its printed formula says
+        f = sp.lambdify((m, v), model.sympy(i), "numpy")
+        expected = np.broadcast_to(f(X["mass"].to_numpy(), X["speed"].to_numpy()), (len(X),))
+        np.testing.assert_allclose(model.predict(X, i), expected, rtol=1e-9)
     assert model.predict(X).shape == (len(X),)
     with pytest.raises(IndexError, match="not in the Pareto front"):
         model.sympy(len(front) + 5)

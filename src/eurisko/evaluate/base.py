@@ -53,13 +53,6 @@ class Dataset:
         ww = None if w is None else np.ascontiguousarray(w, dtype=dtype)
         return cls(Xt, yy, ww)
 
-    def subset(self, rows: np.ndarray) -> Dataset:
-        return Dataset(
-            np.ascontiguousarray(self.Xt[:, rows]),
-            None if self.y is None else self.y[rows].copy(),
-            None if self.w is None else self.w[rows].copy(),
-        )
-
 
 @dataclass(eq=False)
 class Losses:

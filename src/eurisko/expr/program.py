@@ -51,19 +51,10 @@ class Program:
             c = self.__dict__["_complexity"] = int(complexity_table()[self.codes].sum())
         return c
 
-    def key(self) -> bytes:
-        """Structure key (ignores constant values): equal keys mean the same formula shape."""
-        return self.codes.tobytes() + b"|" + np.where(self.codes == VAR, self.args, -1).astype(
-            np.int32
-        ).tobytes()
-
     def with_consts(self, consts: np.ndarray) -> Program:
         q = Program(self.codes, self.args, np.asarray(consts, dtype=np.float64).copy())
         q.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHAPE_CACHE})
         return q
-
-    def copy(self) -> Program:
-        return Program(self.codes.copy(), self.args.copy(), self.consts.copy())
 
     def validate(self, n_features: int | None = None) -> None:
         """Raise ValueError unless this is a well-formed postfix program."""
