@@ -37,6 +37,11 @@ DEMO_FEATURES = ("semi_major_axis_au", "mass_earths")
 DEMO_TARGET = "period_years"
 PLAIN_PROGRESS_EVERY = 2.0  # seconds between plain progress lines
 
+# Commands for the other questions live in their own modules; each has
+# ``register(subparsers)`` that adds its sub-command (it must import nothing heavy at module
+# level, to keep start-up short). Missing modules are a bug, not an option.
+COMMAND_MODULES: tuple[str, ...] = ()
+
 
 class UsageError(Exception):
     """A problem with the user's input or options: printed as one line, exit code 2."""
@@ -608,6 +613,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_search_options(demo, demo=True)
     demo.set_defaults(func=cmd_demo, operators=None, max_size=None)
 
+    for name in COMMAND_MODULES:
+        import importlib
+
+        importlib.import_module(name).register(sub)
     return parser
 
 
