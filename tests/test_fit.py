@@ -289,3 +289,19 @@ def test_fit_program_defaults_and_validation():
         fit_program("x0", data)
     with pytest.raises(ValueError, match="data.w"):
         fit_program(p, _data(X1, X1, np.zeros_like(X1)))
+
+
+def test_fixed_constants_do_not_move(backend):
+    x = X1 + 0.5
+    data = _data(x, 2.0 * np.exp(-0.7 * x) + 0.3)
+    p = parse("c0 * exp(c1 * x0) + c2".replace("c0", "1.5").replace("c1", "-1.0")
+              .replace("c2", "0.0"))
+    batch = ProgramBatch.from_programs([p])
+    fixed = np.array([False, True, False])
+    res = fit_constants(batch, data, backend, max_iter=50, linear_scaling=False, fixed=fixed)
+    assert res.consts[1] == -1.0  # held exactly
+    assert res.consts[0] != 1.5 and res.consts[2] != 0.0  # the others were fitted
+    free = fit_constants(batch, data, backend, max_iter=50, linear_scaling=False)
+    assert free.loss[0] < 1e-20 < res.loss[0]
+    with pytest.raises(ValueError, match="boolean mask"):
+        fit_constants(batch, data, backend, fixed=np.array([0, 1, 0]))

@@ -188,3 +188,28 @@ def test_worker_processes_search_too():
 def test_state_survives_empty_islands():
     s = SearchState(populations=[[], []])
     assert s.n_evals == 0 and s.hof.best_loss() == float("inf")
+
+
+def test_tied_constants_are_pinned_so_they_round_cleanly():
+    from eurisko.evaluate.reference import NumpyBackend
+    from eurisko.expr import parse
+    from eurisko.expr.printing import to_string
+    from eurisko.search.front import pin_tied_constants
+
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.uniform(1, 5, 300), rng.uniform(1, 2, 300), rng.uniform(3, 10, 300)])
+    y = X[:, 0] / np.sqrt(1 - X[:, 1] ** 2 / X[:, 2] ** 2)
+    data = Dataset.from_arrays(X, y)
+    names = ["m", "v", "c"]
+    # an exact fit a search produced, whose constants only matter through 0.0218**2 * 2108
+    tied = parse("0.02177980963442969*(sqrt(2108.1030713639684 - (-2108.1030713561177/"
+                 "((c/v)^2 - 1.0000000000074323)))*m)", names)
+    free = parse("2.5*(c*m)", names)  # an untied constant stays as it is
+    be = NumpyBackend()
+    start = np.array([np.mean((eval_program(p, X.T) - y) ** 2) for p in (tied, free)])
+    assert start[0] < 1e-20
+    progs, losses = pin_tied_constants([tied, free], start, data, be)
+    assert losses[0] <= 1e-15 * np.var(y)
+    assert progs[1] is free
+    rounded = np.round(progs[0].consts, 3)
+    assert sorted(np.abs(rounded).tolist()) == [1.0] * len(rounded), to_string(progs[0], names)

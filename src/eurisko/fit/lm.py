@@ -128,6 +128,7 @@ def fit_constants(
     max_iter: int = 10,
     linear_scaling: bool = True,
     tol: float = 1e-10,
+    fixed: np.ndarray | None = None,
 ) -> FitResult:
     """Fit the constants of every program in ``batch`` to ``data`` by Levenberg-Marquardt.
 
@@ -147,8 +148,15 @@ def fit_constants(
     tol : a program stops when a step lowers its loss by less than ``tol`` relatively, when its
         step is shorter than ``tol`` relative to its constants, when its gradient is orthogonal
         to the residual within ``tol``, or when its loss is below ``tol**2 * mean(w y**2)``.
+    fixed : optional boolean mask over ``batch.consts``: constants held at their starting
+        value (their Jacobian column is zeroed, so LM never moves them).
     """
     y, w = _check(batch, data, backend, max_iter, tol)
+    if fixed is not None:
+        fixed = np.asarray(fixed)
+        if fixed.dtype != bool or fixed.shape != (len(batch.consts),):
+            raise ValueError(f"fixed must be a boolean mask with one entry per constant "
+                             f"({len(batch.consts)}), got {fixed.dtype} {fixed.shape}")
     ls = bool(linear_scaling)
     n = batch.n_programs
     coff = np.asarray(batch.const_offsets, dtype=np.int64)
@@ -192,6 +200,8 @@ def fit_constants(
                 n_evals += len(need)
                 pred = np.asarray(pred, dtype=np.float64)
                 jac = np.asarray(jac, dtype=np.float64)
+                if fixed is not None:
+                    jac = jac * ~fixed[_ranges(coff[need], k[need])][:, None]
                 soff = sub.const_offsets
                 kn = k[need]
                 for kk in np.unique(kn):

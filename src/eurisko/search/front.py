@@ -20,6 +20,8 @@ from eurisko.fit import fit_constants
 from eurisko.search.hall_of_fame import HallOfFame
 
 LOSS_FLOOR = 1e-14  # normalised MSE below this is indistinguishable from round-off
+FLAT_RATIO = 1e-7  # smallest/largest singular value of a Jacobian: below, constants are tied
+PIN_VALUES = (0.0, 1.0)  # what a tied constant is pinned to (1 takes the constant's sign)
 
 
 @dataclass
@@ -65,6 +67,8 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
                 a, b = batch.const_offsets[i], batch.const_offsets[i + 1]
                 candidates[i] = candidates[i].with_consts(fitted.consts[a:b])
                 losses[i] = fitted.loss[i]
+    candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
+                                            backend)
     best: dict[int, tuple[Program, float]] = {}
     for p, loss in zip(candidates, losses, strict=True):
         if not np.isfinite(loss):
@@ -79,6 +83,95 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
             front.append(FrontEntry(c, p, loss))
             floor = loss
     return front
+
+
+def _tied_direction(jac: np.ndarray, sqw: np.ndarray | None) -> np.ndarray | None:
+    """The flat direction of a program's constants (unit vector), or None when all are tied
+    to the data. ``jac`` is (n_consts, n_rows)."""
+    J = jac if sqw is None else jac * sqw
+    if not np.all(np.isfinite(J)):
+        return None
+    _, sv, vt = np.linalg.svd(J.T, full_matrices=False)
+    if sv[0] == 0.0:  # no constant changes the output at all
+        return np.ones(len(sv)) / np.sqrt(len(sv))
+    if sv[-1] > FLAT_RATIO * sv[0]:
+        return None
+    return vt[-1]
+
+
+def _pinned_fits(programs: list[Program], trials: list[tuple[int, int, float]], data: Dataset,
+                 backend: Backend, steps: int = 8):
+    """LM fits with one constant per trial held, walked to its pinned value in ``steps``.
+
+    Tied constants often have to travel far (0.0218 -> 1 moves its partner 2108 -> 1): LM from
+    the far end stalls, so the pinned constant moves geometrically and the others follow.
+    """
+    tb = ProgramBatch.from_programs([programs[i] for i, _, _ in trials])
+    at = np.asarray(tb.const_offsets[:-1]) + np.array([p for _, p, _ in trials], dtype=np.int64)
+    fixed = np.zeros(len(tb.consts), dtype=bool)
+    fixed[at] = True
+    start = tb.consts[at]
+    target = np.array([v for _, _, v in trials])
+    consts = tb.consts.copy()
+    fit = None
+    for s in range(1, steps + 1):
+        geometric = np.abs(start) ** (1 - s / steps) * np.sign(target)
+        consts[at] = np.where((target == 0) | (start == 0), target, geometric)
+        if s == steps:
+            consts[at] = target
+        step = ProgramBatch(tb.codes, tb.args, tb.node_offsets, consts, tb.const_offsets)
+        fit = fit_constants(step, data, backend, max_iter=30 if s == steps else 10,
+                            linear_scaling=False, fixed=fixed)
+        consts = fit.consts.copy()
+    return fit, tb
+
+
+def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Dataset,
+                       backend: Backend, max_rounds: int = 4) -> tuple[list[Program], np.ndarray]:
+    """Pin constants the data cannot tell apart to 0 or ±1, re-fitting the others.
+
+    A search readily finds ``0.0218*sqrt(2108 + 2108/u)``: exact, but its three constants are
+    tied (only ``0.0218**2 * 2108`` matters), so no rounding of them gives back ``sqrt(1 + 1/u)``.
+    Where the Jacobian of a program's constants is singular, the constant that moves most along
+    the flat direction is pinned (0 first, then ±1), the rest re-fitted by LM, and the pinned
+    program kept (simplified) when its loss is no worse: the same formula, with constants that
+    the data fixes and that round cleanly. Repeats while some program still has tied constants.
+    """
+    programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
+    sqw = None if data.w is None else np.sqrt(np.asarray(data.w, dtype=np.float64))
+    y = np.asarray(data.y, dtype=np.float64)
+    y_var = float(np.average((y - np.average(y, weights=data.w)) ** 2, weights=data.w))
+    for _ in range(max_rounds):
+        idx = [i for i, p in enumerate(programs) if p.n_consts and np.isfinite(losses[i])]
+        if not idx:
+            break
+        batch = ProgramBatch.from_programs([programs[i] for i in idx])
+        _, jac = backend.jacobian(batch, data)
+        trials: list[tuple[int, int, float]] = []  # (program index, pinned const, value)
+        for j, i in enumerate(idx):
+            a, b = batch.const_offsets[j], batch.const_offsets[j + 1]
+            v = _tied_direction(np.asarray(jac[a:b], dtype=np.float64), sqw)
+            if v is None:
+                continue
+            pin = int(np.argmax(np.abs(v)))
+            c = float(programs[i].consts[pin])
+            trials.extend((i, pin, value * (-1.0 if c < 0 else 1.0)) for value in PIN_VALUES)
+        if not trials:
+            break
+        fit, tb = _pinned_fits(programs, trials, data, backend)
+        changed = set()
+        for t, (i, _, _) in enumerate(trials):
+            if i in changed or not fit.loss[t] <= losses[i] * (1 + 1e-6) + 1e-15 * y_var:
+                continue
+            a, b = tb.const_offsets[t], tb.const_offsets[t + 1]
+            programs[i] = simplify(programs[i].with_consts(fit.consts[a:b]))
+            changed.add(i)
+        if not changed:
+            break
+        done = sorted(changed)
+        res = backend.losses(ProgramBatch.from_programs([programs[i] for i in done]), data, False)
+        losses[done] = res.loss
+    return programs, losses
 
 
 def select_index(losses: np.ndarray, complexities: np.ndarray, y_var: float) -> int:
