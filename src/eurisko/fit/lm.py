@@ -25,6 +25,7 @@ import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset
 from eurisko.expr.program import Program, ProgramBatch
+from eurisko.fit._lm_kernels import damped_steps, normal_equations
 
 __all__ = ["FitResult", "fit_constants", "fit_program"]
 
@@ -176,15 +177,14 @@ def fit_constants(
     sw = float(w.sum()) if w is not None else float(len(y))
     y2 = float((y * y @ w) / sw) if w is not None else float(y @ y / sw)
     loss_floor = tol * tol * y2
-    sqw = None if w is None else np.sqrt(w)
+    wv = np.ones_like(y) if w is None else w
+    free = np.ones(len(consts)) if fixed is None else (~fixed).astype(np.float64)
     active = (k > 0) & np.isfinite(loss) & (max_iter > 0) & (loss > loss_floor)
     stale = active.copy()  # constants moved since the last Jacobian
     mu = np.full(n, _MU0)
     nu = np.full(n, 2.0)
-    A = np.zeros((n, M, M))  # J^T W J, padded with the identity past each program's m
+    A = np.zeros((n, M, M))  # J^T W J (each program uses its top-left m x m block)
     g = np.zeros((n, M))  # J^T W r
-    ar = np.arange(M)
-    A[:, ar, ar] = 1.0
     Jn = np.zeros(n)  # largest cosine between the residual and a Jacobian column
 
     with np.errstate(all="ignore"):
@@ -198,67 +198,22 @@ def fit_constants(
                 pred, jac = backend.jacobian(sub, data)
                 n_jac += len(need)
                 n_evals += len(need)
-                pred = np.asarray(pred, dtype=np.float64)
-                jac = np.asarray(jac, dtype=np.float64)
-                if fixed is not None:
-                    jac = jac * ~fixed[_ranges(coff[need], k[need])][:, None]
-                soff = sub.const_offsets
-                kn = k[need]
-                for kk in np.unique(kn):
-                    sel = np.flatnonzero(kn == kk)
-                    prog = need[sel]
-                    mm = int(kk) + extra
-                    f = pred[sel]
-                    # rows: sqrt(w) * [dmodel/dc..., (1, f)], then sqrt(w) * r, so that one
-                    # stacked product gives both J^T W J and J^T W r
-                    J = np.empty((len(sel), mm + 1, len(y)))
-                    J[:, :kk] = jac[soff[sel][:, None] + np.arange(kk)]
-                    if ls:
-                        a, b = scale[prog, 0], scale[prog, 1]
-                        J[:, :kk] *= b[:, None, None]
-                        J[:, kk] = 1.0
-                        J[:, kk + 1] = f
-                        J[:, mm] = a[:, None] + b[:, None] * f - y
-                    else:
-                        J[:, mm] = f - y
-                    if sqw is not None:
-                        J *= sqw
-                    JJ = np.matmul(J, np.ascontiguousarray(J.transpose(0, 2, 1)))
-                    AA, gg = JJ[:, :mm, :mm], JJ[:, :mm, mm]
-                    ok = np.isfinite(JJ).all(axis=(1, 2))
-                    A[prog, :mm, :mm] = AA
-                    g[prog, :mm] = gg
-                    # cosine between the residual and each column (MINPACK's gtol test)
-                    dg = np.sqrt(np.maximum(np.diagonal(AA, axis1=1, axis2=2), 0.0))
-                    S = np.sqrt(sw * loss[prog])
-                    cos = np.abs(gg) / np.maximum(dg * S[:, None], np.finfo(float).tiny)
-                    Jn[prog] = np.where(dg > 0, cos, 0.0).max(axis=1)
-                    active[prog[~ok]] = False
+                normal_equations(np.ascontiguousarray(jac, dtype=np.float64),
+                                 np.ascontiguousarray(pred, dtype=np.float64),
+                                 np.asarray(sub.const_offsets, dtype=np.int64), need, k, coff,
+                                 free, scale, y, wv, ls, loss, sw, A, g, Jn, active)
                 stale[need] = False
                 active[need[Jn[need] <= tol]] = False
 
             idx = np.flatnonzero(active)
             if not len(idx):
                 break
-            Ai, gi, mui = A[idx], g[idx], mu[idx]
-            d = np.diagonal(Ai, axis1=1, axis2=2).copy()
-            real = ar < m[idx][:, None]
-            dmax = np.where(real, d, 0.0).max(axis=1, keepdims=True)
-            D = np.where(real, np.maximum(d, _DIAG_FLOOR * dmax + np.finfo(float).tiny), 1.0)
-            H = Ai.copy()
-            H[:, ar, ar] += mui[:, None] * D
-            try:
-                delta = -np.linalg.solve(H, gi[:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                delta = -(np.linalg.pinv(H) @ gi[:, :, None])[:, :, 0]
-            pred_red = -(delta * gi).sum(axis=1) + mui * (delta * D * delta).sum(axis=1)
+            delta, pred_red, step = damped_steps(A, g, mu, m, k, idx, _DIAG_FLOOR)
 
             # step on the constants only (a and b restart from their closed form)
             kc = k[idx]
-            creal = ar < kc[:, None]
             cnorm = np.sqrt(np.add.reduceat(consts[_ranges(coff[idx], kc)] ** 2,
                                             np.concatenate([[0], np.cumsum(kc)[:-1]])))
-            step = np.sqrt(np.where(creal, delta * delta, 0.0).sum(axis=1))
             tiny_step = step <= tol * (cnorm + tol)
             bad_step = ~np.isfinite(step)
             active[idx[tiny_step]] = False

@@ -9,6 +9,8 @@ is, so small formulas keep a foothold while large ones are explored.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -65,6 +67,7 @@ class Island:
         self.complexities = np.zeros(0, dtype=np.int64)
         self.births = 0
         self.n_evals = 0
+        self._mutation_cdf = list(itertools.accumulate(config.mutation_weights))
 
     # --- population bookkeeping --------------------------------------------------------
 
@@ -151,7 +154,7 @@ class Island:
             if rng.random() < cfg.crossover_rate:
                 child = g.crossover(parent, self._tournament(scores), rng, cfg.max_size)
             else:
-                kind = rng.choices(range(6), cfg.mutation_weights)[0]
+                kind = bisect.bisect(self._mutation_cdf, rng.random() * self._mutation_cdf[-1])
                 if kind == 0:
                     child = g.point(parent, rng)
                 elif kind == 1:
