@@ -305,3 +305,17 @@ def test_fixed_constants_do_not_move(backend):
     assert free.loss[0] < 1e-20 < res.loss[0]
     with pytest.raises(ValueError, match="boolean mask"):
         fit_constants(batch, data, backend, fixed=np.array([0, 1, 0]))
+
+
+def test_known_start_losses_are_not_evaluated_again(backend):
+    x = X1 + 0.5
+    data = _data(x, 2.0 * np.exp(-0.7 * x) + 0.3)
+    batch = ProgramBatch.from_programs([parse("exp(-1.0 * x0)"), parse("x0 * 3.0 + 1.0")])
+    plain = fit_constants(batch, data, backend, max_iter=20)
+    start = backend.losses(batch, data, True)
+    given = fit_constants(batch, data, backend, max_iter=20, start=start)
+    np.testing.assert_allclose(given.consts, plain.consts)
+    np.testing.assert_allclose(given.loss, plain.loss)
+    assert given.n_evals == plain.n_evals - 2
+    with pytest.raises(ValueError, match="start must hold"):
+        fit_constants(batch, data, backend, start=type(start)(start.loss[:1], start.scale[:1]))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eurisko.evaluate.base import Backend, Dataset
+from eurisko.evaluate.base import Backend, Dataset, Losses
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.fit._lm_kernels import damped_steps, normal_equations
 
@@ -47,7 +47,8 @@ class FitResult:
     scale : (n_programs, 2) the ``(a, b)`` of linear scaling, ``(0, 1)`` when it is off.
     n_jacobians : program Jacobians evaluated (one per program per ``jacobian`` call).
     n_evals : program evaluations of any kind: Jacobians plus every program rated by
-        ``losses`` (the starting point and each trial step); what the search counts as cost.
+        ``losses`` (the starting point, unless given as ``start``, and each trial step); what
+        the search counts as cost.
     n_iter : LM rounds run.
     """
 
@@ -130,6 +131,7 @@ def fit_constants(
     linear_scaling: bool = True,
     tol: float = 1e-10,
     fixed: np.ndarray | None = None,
+    start: Losses | None = None,
 ) -> FitResult:
     """Fit the constants of every program in ``batch`` to ``data`` by Levenberg-Marquardt.
 
@@ -151,6 +153,8 @@ def fit_constants(
         to the residual within ``tol``, or when its loss is below ``tol**2 * mean(w y**2)``.
     fixed : optional boolean mask over ``batch.consts``: constants held at their starting
         value (their Jacobian column is zeroed, so LM never moves them).
+    start : ``backend.losses(batch, data, linear_scaling)`` when the caller already has it
+        (the search does): saves evaluating the starting point again.
     """
     y, w = _check(batch, data, backend, max_iter, tol)
     if fixed is not None:
@@ -166,10 +170,15 @@ def fit_constants(
     if n == 0:
         return FitResult(consts, np.zeros(0), np.zeros((0, 2)), 0, 0, 0)
 
-    start = backend.losses(batch, data, ls)
+    n_evals, n_jac, n_iter = 0, 0, 0
+    if start is None:
+        start = backend.losses(batch, data, ls)
+        n_evals = n
     loss = np.array(start.loss, dtype=np.float64, copy=True)
     scale = np.array(start.scale, dtype=np.float64, copy=True)
-    n_evals, n_jac, n_iter = n, 0, 0
+    if loss.shape != (n,) or scale.shape != (n, 2):
+        raise ValueError(f"start must hold the losses of the {n} programs and their (a, b), "
+                         f"got shapes {loss.shape} and {scale.shape}")
 
     extra = 2 if ls else 0
     m = k + extra  # unknowns per program: its constants, then a and b

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eurisko.evaluate.base import Backend, Dataset
+from eurisko.evaluate.base import Backend, Dataset, Losses
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify
 from eurisko.fit import fit_constants
@@ -209,7 +209,8 @@ def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
     if len(pick) and config.optimizer_iterations > 0:
         sub = ProgramBatch.from_programs([programs[i] for i in pick])
         fitted = fit_constants(sub, data, backend, max_iter=config.optimizer_iterations,
-                               linear_scaling=config.linear_scaling)
+                               linear_scaling=config.linear_scaling,
+                               start=Losses(losses[pick], scales[pick]))
         n_evals += int(fitted.n_evals)
         for j, i in enumerate(pick):
             if fitted.loss[j] <= losses[i]:
