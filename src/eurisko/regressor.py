@@ -99,8 +99,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     parsimony : float, default 0.002
         Decades of loss a formula must gain per extra node to win a tournament, on top of the
         adaptive crowding penalty.
-    optimize_probability : float, default 0.1
-        Share of new formulas whose constants Levenberg-Marquardt polishes.
+    optimize_probability : float, default 1.0
+        Share of new formulas (with constants) whose constants Levenberg-Marquardt polishes.
+        Polishing every child costs more evaluations per child but, being batched, less time
+        per evaluation; on the Feynman tuning runs (seeds 1 and 2, not the benchmark's seed 0)
+        it recovered as many laws per CPU second as 0.1, at 2-3x the evaluations per second.
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
@@ -153,7 +156,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         loss_threshold: float | None = None,
         linear_scaling: bool = True,
         parsimony: float = 0.002,
-        optimize_probability: float = 0.1,
+        optimize_probability: float = 1.0,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,

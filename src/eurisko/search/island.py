@@ -40,7 +40,7 @@ class SearchConfig:
     crossover_rate: float = 0.1
     parsimony: float = 0.002
     adaptive_parsimony: float = 20.0
-    optimize_probability: float = 0.1
+    optimize_probability: float = 1.0
     optimizer_iterations: int = 8
     n_migrants: int = 5
     linear_scaling: bool = True
