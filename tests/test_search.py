@@ -185,6 +185,52 @@ def test_worker_processes_search_too():
     assert state.hof.best_loss() < np.var(data.y)
 
 
+def test_workers_are_kept_for_the_next_search_unless_interrupted():
+    from eurisko.search.engine import _Workers
+
+    data = _data()
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
+                       steps_per_epoch=2)
+    _Workers.shutdown_all()
+    first = run_search(data, cfg, seed=0, n_jobs=2, max_evals=2000)
+    (idle,) = _Workers._live.values()
+    pids = [p.pid for p in idle.procs]
+    second = run_search(data, cfg, seed=0, n_jobs=2, max_evals=2000)
+    (again,) = _Workers._live.values()
+    assert [p.pid for p in again.procs] == pids  # the same processes ran the second search
+    assert second.n_evals == first.n_evals  # and started it afresh from the seed
+
+    calls = []
+
+    def stop_in_an_epoch(_):  # raised while the workers owe an epoch: they cannot be reused
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    orig = _Workers.acquire
+
+    def acquire(n):
+        w = orig(n)
+        epoch = w.conns[0].recv
+
+        def recv():
+            out = epoch()
+            if isinstance(out, dict):
+                stop_in_an_epoch(None)
+            return out
+
+        w.conns[0].recv = recv
+        return w
+
+    _Workers.acquire = classmethod(lambda cls, n: acquire(n))
+    try:
+        third = run_search(data, cfg, seed=0, n_jobs=2, max_evals=10**9)
+    finally:
+        _Workers.acquire = orig
+    assert third.interrupted
+    assert not _Workers._live and not any(p.is_alive() for p in again.procs)
+
+
 def test_state_survives_empty_islands():
     s = SearchState(populations=[[], []])
     assert s.n_evals == 0 and s.hof.best_loss() == float("inf")

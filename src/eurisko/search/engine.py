@@ -8,6 +8,7 @@ steps rather than seconds is what makes ``n_jobs=1`` with ``max_evals`` reproduc
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing as mp
 import random
@@ -124,8 +125,14 @@ class IslandGroup:
         }
 
 
-def _worker(conn, config, Xt, y, w, ids, seeds, populations, y_var) -> None:
-    """Worker process: owns some islands, runs an epoch per request."""
+def _worker(conn) -> None:
+    """Worker process: owns some islands of one search at a time, runs an epoch per request.
+
+    Messages: ``("start", config, Xt, y, w, ids, seeds, populations, y_var)`` begins a search
+    (answered ``("ready", n_evals, hof)``), ``("epoch", immigrants, deadline)`` runs one,
+    ``("end",)`` drops the search; ``None`` exits. Between searches the process stays up, so
+    the next fit in the same session does not pay for starting Python, numba and the kernels.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import numba
@@ -133,14 +140,19 @@ def _worker(conn, config, Xt, y, w, ids, seeds, populations, y_var) -> None:
         numba.set_num_threads(1)
     except Exception:  # noqa: BLE001 - threading layer unavailable: run as is
         pass
-    group = IslandGroup(config, Dataset(Xt, y, w), ids, seeds, populations, y_var)
-    conn.send(("ready", group.n_evals(), group.hall_of_fame()))
+    group = None
     while True:
         msg = conn.recv()
         if msg is None:
             break
-        immigrants, deadline = msg
-        conn.send(group.epoch(immigrants, deadline))
+        if msg[0] == "start":
+            config, Xt, y, w, ids, seeds, populations, y_var = msg[1:]
+            group = IslandGroup(config, Dataset(Xt, y, w), ids, seeds, populations, y_var)
+            conn.send(("ready", group.n_evals(), group.hall_of_fame()))
+        elif msg[0] == "epoch":
+            conn.send(group.epoch(*msg[1:]))
+        else:
+            group = None
     conn.close()
 
 
@@ -169,48 +181,46 @@ def _main_module_hidden():
         main.__dict__.update(saved)
 
 
-class _Pool:
-    """Island groups spread over worker processes (spawned: safe with numba's threads)."""
+class _Workers:
+    """Worker processes (spawned: safe with numba's threads), kept between searches."""
 
-    def __init__(self, n_jobs, config, data, seeds, populations, y_var):
+    _live: dict[tuple[int, str], _Workers] = {}
+
+    def __init__(self, n_jobs: int):
         ctx = mp.get_context("spawn")
-        self.seed_evals = 0
-        self.seed_hof = HallOfFame()
-        self.conns, self.procs, self.ids = [], [], []
-        for j in range(n_jobs):
-            ids = list(range(j, config.n_islands, n_jobs))
+        self.conns, self.procs = [], []
+        for _ in range(n_jobs):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(
-                target=_worker,
-                args=(child, config, data.Xt, data.y, data.w, ids, [seeds[i] for i in ids],
-                      [populations[i] for i in ids], y_var),
-                daemon=True,
-            )
+            proc = ctx.Process(target=_worker, args=(child,), daemon=True)
             with _main_module_hidden():
                 proc.start()
             self.conns.append(parent)
             self.procs.append(proc)
-            self.ids.append(ids)
-        for c in self.conns:
-            try:
-                msg = c.recv()
-                ok = msg[0] == "ready"
-                self.seed_evals += int(msg[1])
-                self.seed_hof.merge(msg[2])
-            except (EOFError, TypeError, IndexError):
-                ok = False
-            if not ok:
-                self.close()
-                raise RuntimeError(
-                    "a search worker process failed to start (see its error above); "
-                    "n_jobs=1 runs the search in this process")
 
-    def epoch(self, immigrants, deadline) -> list[dict]:
-        for c, ids in zip(self.conns, self.ids, strict=True):
-            c.send(({i: immigrants.get(i, []) for i in ids}, deadline))
-        return [c.recv() for c in self.conns]
+    @classmethod
+    def acquire(cls, n_jobs: int) -> _Workers:
+        """Idle live workers for ``n_jobs`` (and today's operator registry), else new ones."""
+        from eurisko.expr.operators import registry_fingerprint
 
-    def close(self) -> None:
+        key = (n_jobs, registry_fingerprint())
+        workers = cls._live.pop(key, None)
+        if workers is not None and all(p.is_alive() for p in workers.procs):
+            return workers
+        if workers is not None:
+            workers.shutdown()
+        return cls(n_jobs)
+
+    def release(self, n_jobs: int) -> None:
+        """Back to the idle set, for the next search in this session."""
+        from eurisko.expr.operators import registry_fingerprint
+
+        key = (n_jobs, registry_fingerprint())
+        old = _Workers._live.pop(key, None)
+        if old is not None:
+            old.shutdown()
+        _Workers._live[key] = self
+
+    def shutdown(self) -> None:
         for c in self.conns:
             try:
                 c.send(None)
@@ -220,6 +230,65 @@ class _Pool:
             p.join(timeout=2)
             if p.is_alive():
                 p.terminate()
+
+    @classmethod
+    def shutdown_all(cls) -> None:
+        while cls._live:
+            cls._live.popitem()[1].shutdown()
+
+
+atexit.register(_Workers.shutdown_all)
+
+
+class _Pool:
+    """One search's island groups spread over the worker processes."""
+
+    def __init__(self, n_jobs, config, data, seeds, populations, y_var):
+        self.n_jobs = n_jobs
+        self.workers = _Workers.acquire(n_jobs)
+        self.conns = self.workers.conns
+        self.seed_evals = 0
+        self.seed_hof = HallOfFame()
+        self.ids = []
+        for j, c in enumerate(self.conns):
+            ids = list(range(j, config.n_islands, n_jobs))
+            try:
+                c.send(("start", config, data.Xt, data.y, data.w, ids, [seeds[i] for i in ids],
+                        [populations[i] for i in ids], y_var))
+            except (BrokenPipeError, OSError):
+                pass
+            self.ids.append(ids)
+        for c in self.conns:
+            try:
+                msg = c.recv()
+                ok = msg[0] == "ready"
+                self.seed_evals += int(msg[1])
+                self.seed_hof.merge(msg[2])
+            except (EOFError, OSError, TypeError, IndexError):
+                ok = False
+            if not ok:
+                self.close(reuse=False)
+                raise RuntimeError(
+                    "a search worker process failed to start (see its error above); "
+                    "n_jobs=1 runs the search in this process")
+
+    def epoch(self, immigrants, deadline) -> list[dict]:
+        for c, ids in zip(self.conns, self.ids, strict=True):
+            c.send(("epoch", {i: immigrants.get(i, []) for i in ids}, deadline))
+        return [c.recv() for c in self.conns]
+
+    def close(self, reuse: bool) -> None:
+        """End the search; workers that finished cleanly wait for the next one."""
+        if reuse:
+            try:
+                for c in self.conns:
+                    c.send(("end",))
+            except (BrokenPipeError, OSError):
+                reuse = False
+        if reuse:
+            self.workers.release(self.n_jobs)
+        else:
+            self.workers.shutdown()
 
 
 def run_search(
@@ -258,6 +327,7 @@ def run_search(
     evals0, t_start = state.n_evals, time.monotonic()
     last_ckpt = time.monotonic()
     pool = None
+    busy = False
     populations: dict[int, list[Program]] = {}
     immigrants: dict[int, list[Migrant]] = {}
 
@@ -279,8 +349,10 @@ def run_search(
         state.hof.merge(group.hall_of_fame() if pool is None else pool.seed_hof)
         report(False)  # first sign of life as soon as the islands exist
         while True:
+            busy = True  # workers owe an answer: not reusable if interrupted now
             results = ([group.epoch(immigrants, deadline)] if pool is None
                        else pool.epoch(immigrants, deadline))
+            busy = False
             for r in results:
                 state.hof.merge(r["hof"])
                 state.n_evals += r["n_evals"]
@@ -305,7 +377,7 @@ def run_search(
         state.interrupted = True
     finally:
         if pool is not None:
-            pool.close()
+            pool.close(reuse=not busy)
     state.elapsed = time.monotonic() - t0
     if checkpoint:
         checkpoint(state)
