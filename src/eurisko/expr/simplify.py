@@ -72,7 +72,8 @@ class _Rules:
             if fast is not None:
                 v = fast(*vals)
             else:
-                out = self.t.numpy[code](*[np.array([v]) for v in vals])
+                with np.errstate(all="ignore"):
+                    out = self.t.numpy[code](*[np.array([v]) for v in vals])
                 v = float(np.asarray(out, dtype=np.float64).reshape(-1)[0])
         except Exception:  # x/0 in Python; a custom operator that rejects scalars
             return None
@@ -341,17 +342,16 @@ def simplify(program: Program, operators: Iterable[str] | None = None) -> Progra
     ar = t.arity
     consts = program.consts.tolist()
     stack: list[Node] = []
-    with np.errstate(all="ignore"):
-        for code, arg in zip(program.codes.tolist(), program.args.tolist(), strict=True):
-            if code == VAR:
-                stack.append((VAR, arg))
-            elif code == CONST:
-                stack.append((CONST, consts[arg]))
-            elif ar[code] == 1:
-                stack.append(rules.unary(code, stack.pop()))
-            else:
-                b = stack.pop()
-                stack.append(rules.binary(code, stack.pop(), b))
+    for code, arg in zip(program.codes.tolist(), program.args.tolist(), strict=True):
+        if code == VAR:
+            stack.append((VAR, arg))
+        elif code == CONST:
+            stack.append((CONST, consts[arg]))
+        elif ar[code] == 1:
+            stack.append(rules.unary(code, stack.pop()))
+        else:
+            b = stack.pop()
+            stack.append(rules.binary(code, stack.pop(), b))
     if len(stack) != 1:
         program.validate()
     return from_tree(stack[0])
