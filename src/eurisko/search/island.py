@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -68,6 +69,9 @@ class Island:
         self.births = 0
         self.n_evals = 0
         self._mutation_cdf = list(itertools.accumulate(config.mutation_weights))
+        p = config.tournament_p
+        # k = floor(log u / log(1-p)); p >= 1: always the best; p <= 0: always the last
+        self._log_q = math.log1p(-p) if 0.0 < p < 1.0 else (-math.inf if p >= 1.0 else 0.0)
 
     # --- population bookkeeping --------------------------------------------------------
 
@@ -137,15 +141,20 @@ class Island:
                 + cfg.adaptive_parsimony * freq)
 
     def _tournament(self, scores: list[float]) -> Program:
+        """The k-th best of a random sample, k geometric: P(k) = p (1-p)^k (the last entrant
+        takes the rest), drawn with one random number instead of one per entrant."""
         cfg = self.config
         n = len(self.programs)
         rnd = self.rng.random
-        entrants = [int(rnd() * n) for _ in range(min(cfg.tournament_size, n))]
+        size = min(cfg.tournament_size, n)
+        entrants = [int(rnd() * n) for _ in range(size)]
         entrants.sort(key=scores.__getitem__)
-        for i in entrants[:-1]:
-            if self.rng.random() < cfg.tournament_p:
-                return self.programs[i]
-        return self.programs[entrants[-1]]
+        u = rnd()
+        if self._log_q == 0.0 or u <= 0.0:
+            k = size - 1
+        else:
+            k = min(int(math.log(u) / self._log_q), size - 1)
+        return self.programs[entrants[k]]
 
     def _child(self, scores: list[float]) -> Program:
         cfg, g, rng = self.config, self.grammar, self.rng
