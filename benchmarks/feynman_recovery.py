@@ -2,9 +2,12 @@
 
 For each problem: 1000 rows sampled uniformly in the published ranges, no noise, one
 ``SymbolicRegressor(time_limit=60, n_jobs=2)`` fit, then SRBench's symbolic-solution rule
-(`eurisko.bench.is_exact_recovery`) on every row of the Pareto front. ``found`` says whether the
-*selected* formula is exact; ``any`` whether some row of the front is. The JSON file given with
-``--out`` is rewritten (atomically) after each problem, so a killed run keeps what it measured.
+(`eurisko.bench.is_exact_recovery`) on every row of the Pareto front. The fitting and judging
+live in `eurisko.bench.methods` (shared with ``eurisko bench``); this script keeps the fixed
+protocol of the ten-law bar (all 1000 rows train, no split) and its table. ``found`` says
+whether the *selected* formula is exact; ``any`` whether some row of the front is. The JSON
+file given with ``--out`` is rewritten (atomically) after each problem, so a killed run keeps
+what it measured.
 
 Usage::
 
@@ -18,13 +21,12 @@ import argparse
 import os
 import platform
 import sys
-import time
 from collections.abc import Sequence
 
 import numpy as np
-import sympy as sp
 
-from eurisko.bench import FeynmanProblem, check_recovery, load_problem, symbols_of
+from eurisko.bench import load_problem
+from eurisko.bench.methods import check_front, run_eurisko, to_truth_names  # noqa: F401
 from eurisko.report.front import atomic_write_json
 
 PROBLEMS = ("I.6.2a", "I.10.7", "I.12.11", "I.13.12", "I.18.4", "I.29.16", "I.39.22",
@@ -36,58 +38,6 @@ def problem_list(names: Sequence[str] | None) -> list[str]:
     if not names:
         return list(PROBLEMS)
     return [n for chunk in names for n in chunk.replace(",", " ").split()]
-
-
-def to_truth_names(expr: sp.Expr, model_names: Sequence[str],
-                   columns: Sequence[str]) -> sp.Expr:
-    """Rename a model's symbols (the estimator's identifiers) to the data's column names."""
-    by_name = symbols_of(expr)
-    return expr.xreplace({by_name[m]: sp.Symbol(c, real=True)
-                          for m, c in zip(model_names, columns, strict=True) if m in by_name})
-
-
-def check_front(exprs: Sequence[sp.Expr], selected: int, problem: FeynmanProblem,
-                timeout: float, positive: bool, stop_at_first: bool = False) -> dict:
-    """Exact-recovery verdicts for front rows: the selected row first, then the others."""
-    order = [selected] + [i for i in range(len(exprs)) if i != selected]
-    exact_rows, reasons = [], {}
-    for i in order:
-        r = check_recovery(exprs[i], problem.formula, timeout, ranges=problem.ranges,
-                           positive=positive)
-        reasons[i] = r.reason
-        if r.exact:
-            exact_rows.append(i)
-            if stop_at_first:
-                break
-    return {"found": selected in exact_rows, "any": bool(exact_rows),
-            "exact_rows": sorted(exact_rows), "selected_reason": reasons[selected]}
-
-
-def run_eurisko(problem: FeynmanProblem, X, y, *, time_limit: float | None,
-                max_evals: int | None, seed: int, n_jobs: int, check_timeout: float,
-                positive: bool, stop_at_first: bool = False) -> dict:
-    """One eurisko fit on one problem, and the exact-recovery verdicts on its front."""
-    from eurisko.regressor import SymbolicRegressor
-
-    model = SymbolicRegressor(time_limit=time_limit, max_evals=max_evals, random_state=seed,
-                              n_jobs=n_jobs)
-    t0 = time.perf_counter()
-    model.fit(X, y)
-    seconds = time.perf_counter() - t0
-    front = model.pareto_front_
-    best = int(model.best_index_)
-    exprs = [to_truth_names(model.sympy(i), model.variable_names_, list(X.columns))
-             for i in range(len(front))]
-    t1 = time.perf_counter()
-    verdict = check_front(exprs, best, problem, check_timeout, positive, stop_at_first)
-    return {
-        "seconds": seconds, "check_seconds": time.perf_counter() - t1,
-        "n_evals": int(model.n_evals_), "equation": str(front["equation"].iloc[best]),
-        "complexity": int(front["complexity"].iloc[best]), "r2": float(front["r2"].iloc[best]),
-        "front_size": len(front),
-        "exact_equations": [str(front["equation"].iloc[i]) for i in verdict["exact_rows"]],
-        **verdict,
-    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

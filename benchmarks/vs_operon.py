@@ -11,7 +11,9 @@ NSGA-II on (r2, length) and minimum-description-length model selection, as SRBen
 
 Every row of both Pareto fronts is converted to SymPy and judged with the same rule
 (`eurisko.bench.is_exact_recovery`, SRBench's symbolic solution): ``found`` is the selected
-formula, ``any`` some formula of the front. ``--time-limit`` is only a safety cap.
+formula, ``any`` some formula of the front. ``--time-limit`` is only a safety cap. The runners
+live in `eurisko.bench.methods` (shared with ``eurisko bench``, which compares the methods on
+whole suites under one time budget instead).
 
 Usage::
 
@@ -25,79 +27,21 @@ import argparse
 import os
 import platform
 import sys
-import time
-import warnings
 from collections.abc import Sequence
 
-import numpy as np
-from feynman_recovery import PROBLEMS, check_front, problem_list, run_eurisko
+from feynman_recovery import PROBLEMS, problem_list
 
-from eurisko.bench import FeynmanProblem, load_problem, parse_formula
+from eurisko.bench import load_problem
+from eurisko.bench.methods import (  # noqa: F401 - re-exported for older imports
+    OPERON_SYMBOL,
+    check_front,
+    operon_symbols,
+    rf_sigma,
+    run_eurisko,
+    run_operon,
+)
 from eurisko.expr.operators import DEFAULT_OPERATORS
 from eurisko.report.front import atomic_write_json
-
-# eurisko operator -> Operon symbol (None: Operon covers it with other primitives)
-OPERON_SYMBOL = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "neg": None,
-                 "square": "square", "sqrt": "sqrt", "exp": "exp", "log": "log", "sin": "sin",
-                 "cos": "cos"}
-
-
-def operon_symbols(operators: Sequence[str] = DEFAULT_OPERATORS) -> str:
-    """Operon's ``allowed_symbols`` for a list of eurisko operators."""
-    missing = [o for o in operators if o not in OPERON_SYMBOL]
-    if missing:
-        raise ValueError(f"no Operon counterpart for eurisko operator(s) {missing}")
-    symbols = [OPERON_SYMBOL[o] for o in operators if OPERON_SYMBOL[o]]
-    return ",".join([*symbols, "constant", "variable"])
-
-
-def rf_sigma(X, y, seed: int) -> float:
-    """SRBench's noise estimate for Operon's MDL: a random forest's training RMSE."""
-    from sklearn.ensemble import RandomForestRegressor
-
-    rf = RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=2).fit(X, y)
-    return float(np.sqrt(np.mean((rf.predict(X) - y) ** 2))) or 1e-12
-
-
-def run_operon(problem: FeynmanProblem, X, y, *, max_evals: int, time_limit: float, seed: int,
-               n_threads: int, local_iters: int, objectives: list[str], check_timeout: float,
-               positive: bool, stop_at_first: bool = True) -> dict:
-    """One Operon fit on one problem, and the exact-recovery verdicts on its front."""
-    from pyoperon.sklearn import SymbolicRegressor
-
-    sigma = rf_sigma(X, y, seed)
-    model = SymbolicRegressor(
-        allowed_symbols=operon_symbols(), max_evaluations=int(max_evals),
-        generations=10**9, optimizer_iterations=int(local_iters), objectives=objectives,
-        n_threads=int(n_threads), max_time=max(1, int(time_limit)), random_state=seed,
-        uncertainty=[sigma],
-    )
-    t0 = time.perf_counter()
-    model.fit(X, y)
-    seconds = time.perf_counter() - t0
-    names = list(X.columns)
-    front = model.pareto_front_
-    crit = model.model_selection_criterion
-    best = int(np.argmin([r[crit] for r in front]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Model contains no variables"
-        texts = [model.get_model_string(r["tree"], 15, names) for r in front]
-    exprs = [parse_formula(t, names) for t in texts]
-    t1 = time.perf_counter()
-    verdict = check_front(exprs, best, problem, check_timeout, positive, stop_at_first)
-    var_y = float(np.var(y))
-    stats = model.stats_
-    return {
-        "seconds": seconds, "check_seconds": time.perf_counter() - t1,
-        "n_evals": int(stats["residual_evaluations"] + stats["jacobian_evaluations"]),
-        "equation": model.get_model_string(front[best]["tree"], 6, names),
-        "complexity": int(front[best]["complexity"]),
-        "r2": 1.0 - float(front[best]["mean_squared_error"]) / var_y if var_y > 0 else 0.0,
-        "front_size": len(front), "generations": int(stats["generations"]),
-        "exact_equations": [model.get_model_string(front[i]["tree"], 6, names)
-                            for i in verdict["exact_rows"]],
-        **verdict,
-    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

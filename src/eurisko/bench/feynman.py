@@ -8,7 +8,8 @@ They are read from a folder of YAML files: ``$EURISKO_FEYNMAN_DIR`` if set, else
 The formula and the sampling ranges live in each file's free-text ``description``
 (``f = exp(-theta**2/2)/sqrt(2*pi)``, ``theta in [1.0,3.0]``). Formulas are parsed by SymPy's
 parser with a whitelist namespace (the variables and a few math names, no builtins), never
-evaluated as Python.
+evaluated as Python. A problem makes one benchmark run's data with `FeynmanProblem.split` (the
+SRBench protocol of `eurisko.bench.problem`); `FeynmanProblem.sample` draws plain rows.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from tokenize import TokenError
+from typing import ClassVar
 
 import numpy as np
 import sympy as sp
 from sympy.parsing.sympy_parser import auto_number, convert_xor, parse_expr
+
+from eurisko.bench.problem import Problem, finite_rows
 
 ENV_VAR = "EURISKO_FEYNMAN_DIR"
 
@@ -64,11 +68,14 @@ def feynman_dir(directory: str | os.PathLike | None = None) -> Path:
 
 
 def parse_formula(text: str, variables: Iterable[str], *, rational: bool = False,
-                  assumptions: Mapping[str, bool] | None = None) -> sp.Expr:
+                  assumptions: Mapping[str, bool] | None = None,
+                  functions: Mapping[str, object] | None = None) -> sp.Expr:
     """Parse a formula that may use only ``variables`` and the names in ``FUNCTIONS``.
 
     ``^`` means power (Operon prints it). ``rational=True`` turns decimal literals into exact
     rationals (for true laws); the variables are real Symbols unless ``assumptions`` says more.
+    ``functions`` whitelists more names (SymPy callables), e.g. ``{"pow": sympy.Pow}`` for the
+    DSO benchmark files.
     """
     if not isinstance(text, str):
         raise TypeError(f"formula must be a string, got {type(text).__name__}")
@@ -78,14 +85,15 @@ def parse_formula(text: str, variables: Iterable[str], *, rational: bool = False
         if not re.fullmatch(r"[A-Za-z_]\w*", v) or v in ("lambda", "import", "def", "class"):
             raise ValueError(f"variable name {v!r} is not an identifier the parser accepts")
         local[v] = sp.Symbol(v, **assumptions)
+    names = {**FUNCTIONS, **(functions or {})}
     namespace = {"__builtins__": {}, "Integer": sp.Integer, "Float": sp.Float,
-                 "Rational": sp.Rational, **FUNCTIONS}
+                 "Rational": sp.Rational, **names}
     try:
         expr = parse_expr(text, local_dict=local, global_dict=namespace,
                           transformations=(auto_number, convert_xor), evaluate=True)
     except NameError as e:
         raise ValueError(f"formula {text!r} uses a name that is neither a variable "
-                         f"({', '.join(local) or 'none'}) nor one of {', '.join(FUNCTIONS)}: "
+                         f"({', '.join(local) or 'none'}) nor one of {', '.join(names)}: "
                          f"{e}") from None
     except (SyntaxError, TypeError, TokenError) as e:
         raise ValueError(f"could not parse formula {text!r}: {e}") from None
@@ -97,8 +105,14 @@ def parse_formula(text: str, variables: Iterable[str], *, rational: bool = False
 
 
 @dataclass(frozen=True)
-class FeynmanProblem:
-    """One Feynman equation: ``target = formula(variables)``, each variable uniform in a range."""
+class FeynmanProblem(Problem):
+    """One Feynman equation: ``target = formula(variables)``, each variable uniform in a range.
+
+    `split` (from `Problem`) draws 1000 rows by default, 750 to train and 250 to test.
+    """
+
+    suite: ClassVar[str] = "feynman"
+    default_rows: ClassVar[int] = 1000
 
     name: str  # "I.6.2a"
     dataset: str  # "feynman_I_6_2a"
@@ -109,19 +123,16 @@ class FeynmanProblem:
     path: Path | None = field(default=None, compare=False)
 
     @property
-    def symbols(self) -> list[sp.Symbol]:
-        """The formula's Symbols in column order (a variable it ignores gets a fresh one)."""
-        by_name = {s.name: s for s in self.formula.free_symbols}
-        return [by_name.get(v, sp.Symbol(v, real=True)) for v in self.variables]
+    def family(self) -> str:
+        """The volume of the Feynman lectures: ``I``, ``II`` or ``III``."""
+        return self.name.split(".")[0]
 
-    def evaluate(self, X) -> np.ndarray:
-        """The law on a table whose columns are the variables (DataFrame or array)."""
-        cols = [np.asarray(X[v] if hasattr(X, "columns") else X[:, j], dtype=np.float64)
-                for j, v in enumerate(self.variables)]
-        f = sp.lambdify(self.symbols, self.formula, modules="numpy")
-        with np.errstate(all="ignore"):
-            y = np.asarray(f(*cols), dtype=np.float64)
-        return np.broadcast_to(y, cols[0].shape).copy() if cols else y
+    def _rows(self, n: int | None, rng: np.random.Generator):
+        import pandas as pd
+
+        n = self.default_rows if n is None else int(n)
+        X = pd.DataFrame({v: rng.uniform(*self.ranges[v], n) for v in self.variables})
+        return finite_rows(X, self.evaluate(X))
 
     def sample(self, n: int, seed: int | None = None, noise: float = 0.0):
         """``n`` rows uniform in the ranges: ``(X DataFrame, y ndarray)``.
