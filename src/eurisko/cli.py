@@ -40,7 +40,8 @@ PLAIN_PROGRESS_EVERY = 2.0  # seconds between plain progress lines
 # Commands for the other questions live in their own modules; each has
 # ``register(subparsers)`` that adds its sub-command (it must import nothing heavy at module
 # level, to keep start-up short). Missing modules are a bug, not an option.
-COMMAND_MODULES: tuple[str, ...] = ("eurisko.cli_sequence", "eurisko.cli_bench")
+COMMAND_MODULES: tuple[str, ...] = ("eurisko.cli_sequence", "eurisko.cli_constant",
+                                   "eurisko.cli_bench")
 
 
 class UsageError(Exception):
