@@ -41,7 +41,7 @@ PLAIN_PROGRESS_EVERY = 2.0  # seconds between plain progress lines
 # ``register(subparsers)`` that adds its sub-command (it must import nothing heavy at module
 # level, to keep start-up short). Missing modules are a bug, not an option.
 COMMAND_MODULES: tuple[str, ...] = ("eurisko.cli_sequence", "eurisko.cli_constant",
-                                   "eurisko.cli_bench")
+                                   "eurisko.cli_ode", "eurisko.cli_bench")
 
 
 class UsageError(Exception):
@@ -476,6 +476,10 @@ def cmd_fit(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    if getattr(args, "example", "kepler") == "ode":
+        from eurisko.cli_ode import cmd_demo_ode
+
+        return cmd_demo_ode(args)
     import numpy as np
 
     from eurisko.data import data_path
@@ -611,6 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="rediscover Kepler's third law from planetary data",
         description="Run a short search on the built-in Kepler data (period from semi-major "
                     "axis, with mass as a distractor) and compare the result with T² ∝ a³.")
+    demo.add_argument("example", nargs="?", choices=("kepler", "ode"), default="kepler",
+                      help="kepler (default): Kepler's third law; ode: the Lorenz equations "
+                           "from a noisy trajectory")
     _add_search_options(demo, demo=True)
     demo.set_defaults(func=cmd_demo, operators=None, max_size=None)
 
@@ -665,4 +672,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the importable module's main, not this __main__ copy: sub-command modules import
+    # eurisko.cli, and its UsageError must be the class main() catches.
+    from eurisko.cli import main as _main
+
+    raise SystemExit(_main())
