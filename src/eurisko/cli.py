@@ -288,14 +288,19 @@ def _operators(text: str | None) -> list[str] | None:
     return list(resolve_operators(ops))  # unknown names: a ValueError that lists the known ones
 
 
-def _positive(kind, name: str):
+def number_option(kind, name: str, minimum: float = 0.0, strict: bool = True):
+    """An argparse ``type`` for a number option: ``kind`` (int or float) above ``minimum``
+    (or at it, when not ``strict``), with a one-line message naming the option otherwise.
+    Shared by every sub-command."""
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be positive, got {text!r}")
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{name} must be {what}, got {text!r}") from None
+        if not (value > minimum or (not strict and value == minimum)):
+            sign = ">" if strict else ">="
+            raise argparse.ArgumentTypeError(f"{name} must be {sign} {minimum:g}, got {text!r}")
         return value
     return parse
 
@@ -563,17 +568,17 @@ def _add_search_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
         threshold_help = "stop once a formula's mean squared error is at most L"
         out_help = ("directory for checkpoints and results (default "
                     "runs/<data file name>-<date>-<time>)")
-    g.add_argument("--time-limit", type=_positive(float, "--time-limit"),
+    g.add_argument("--time-limit", type=number_option(float, "--time-limit"),
                    default=15.0 if demo else None, metavar="SECONDS", help=time_help)
-    g.add_argument("--max-evals", type=_positive(int, "--max-evals"), metavar="N",
+    g.add_argument("--max-evals", type=number_option(int, "--max-evals"), metavar="N",
                    help="stop after N formula evaluations" + ("" if demo else
                                                               " (with --resume: N more)"))
-    g.add_argument("--loss-threshold", type=_positive(float, "--loss-threshold"), metavar="L",
+    g.add_argument("--loss-threshold", type=number_option(float, "--loss-threshold"), metavar="L",
                    help=threshold_help)
     g.add_argument("--n-jobs", type=int, metavar="N", help=n_jobs_help)
     g.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (default 0)")
-    g.add_argument("--checkpoint-every", type=_positive(float, "--checkpoint-every"),
+    g.add_argument("--checkpoint-every", type=number_option(float, "--checkpoint-every"),
                    metavar="SECONDS", help="seconds between checkpoints in the output "
                    "directory (default 10)")
     g.add_argument("--out", metavar="DIR", help=out_help)
@@ -603,7 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip rows with missing or infinite values instead of stopping")
     fit.add_argument("--operators", metavar="OPS",
                      help="comma-separated operators, e.g. add,sub,mul,div,sqrt,exp,log,sin,cos")
-    fit.add_argument("--max-size", type=_positive(int, "--max-size"), metavar="N",
+    fit.add_argument("--max-size", type=number_option(int, "--max-size"), metavar="N",
                      help="largest formula, in nodes (default 30)")
     fit.add_argument("--resume", metavar="DIR",
                      help="continue the search saved in DIR (data, target and features are "

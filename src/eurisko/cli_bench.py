@@ -21,22 +21,11 @@ import os
 import re
 import sys
 
+from eurisko.cli import number_option
+
 DEFAULT_METHODS = ("eurisko",)
 DEFAULT_TIME_LIMIT = 60.0
 EXIT_INTERRUPTED = 130
-
-
-def _positive(kind, name: str):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a {kind.__name__}, "
-                                             f"got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be > 0, got {text!r}")
-        return value
-    return parse
 
 
 def _noise(text: str) -> float:
@@ -80,25 +69,25 @@ def register(subparsers) -> None:
     p.add_argument("--noise", nargs="+", type=_noise, default=[0.0], metavar="LEVEL",
                    help="noise levels: std of the Gaussian noise on the training target as a "
                         "fraction of RMS(y_train) (default: 0)")
-    p.add_argument("--seeds", type=_positive(int, "--seeds"), default=1, metavar="N",
+    p.add_argument("--seeds", type=number_option(int, "--seeds"), default=1, metavar="N",
                    help="seeds 0 .. N-1 for each problem (default 1)")
-    p.add_argument("--time-limit", type=_positive(float, "--time-limit"),
+    p.add_argument("--time-limit", type=number_option(float, "--time-limit"),
                    default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"wall time of each fit, for every method (default "
                         f"{DEFAULT_TIME_LIMIT:g})")
     p.add_argument("--out", metavar="DIR",
                    help="results folder (default bench/SUITE); for `report`: where to write "
                         "the report (default: the results folder)")
-    p.add_argument("--jobs", type=_positive(int, "--jobs"), metavar="N",
+    p.add_argument("--jobs", type=number_option(int, "--jobs"), metavar="N",
                    help="runs at once, each in its own process (default: cores / --threads)")
-    p.add_argument("--threads", type=_positive(int, "--threads"), default=1, metavar="N",
+    p.add_argument("--threads", type=number_option(int, "--threads"), default=1, metavar="N",
                    help="threads or processes each run may use (default 1)")
-    p.add_argument("--rows", type=_positive(int, "--rows"), metavar="N",
+    p.add_argument("--rows", type=number_option(int, "--rows"), metavar="N",
                    help="rows per problem before the 75/25 split (default: 1000 for feynman, "
                         "the simulated 400 for strogatz; classic problems use their specs)")
-    p.add_argument("--max-evals", type=_positive(int, "--max-evals"), metavar="N",
+    p.add_argument("--max-evals", type=number_option(int, "--max-evals"), metavar="N",
                    help="also stop each fit after N formula evaluations")
-    p.add_argument("--check-timeout", type=_positive(float, "--check-timeout"), default=30.0,
+    p.add_argument("--check-timeout", type=number_option(float, "--check-timeout"), default=30.0,
                    metavar="SECONDS",
                    help="seconds for each SymPy check; past it a run counts as not recovered "
                         "(default 30)")

@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Any
 
+from eurisko.cli import number_option
+
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 PLAIN_EVERY = 2.0  # seconds between plain progress lines (not a terminal)
@@ -40,18 +42,6 @@ sqrt, exp, log, sin, cos, tan, gamma, zeta, polylog, E1.
 """
 
 
-def _positive(kind, name: str):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"{name} must be positive, not {text!r}")
-        return value
-    return parse
-
-
 def register(subparsers) -> None:
     """Add the ``constant`` sub-command."""
     p = subparsers.add_parser(
@@ -65,14 +55,14 @@ def register(subparsers) -> None:
     p.add_argument("--expr", metavar="EXPR",
                    help="a constant given as an expression instead, e.g. 'zeta(3)' "
                         "(computed to --digits digits, verified at 1.5x as many)")
-    p.add_argument("--digits", type=_positive(int, "--digits"), metavar="N",
+    p.add_argument("--digits", type=number_option(int, "--digits"), metavar="N",
                    help="digits to compute --expr to (default 60)")
     p.add_argument("--search", choices=("identify", "pcf", "cf", "all"), default="identify",
                    help="what to look for (default identify)")
-    p.add_argument("--time-limit", type=_positive(float, "--time-limit"), metavar="SECONDS",
+    p.add_argument("--time-limit", type=number_option(float, "--time-limit"), metavar="SECONDS",
                    help="seconds at most (default 60); what was verified by then is shown")
     p.add_argument("--latex", action="store_true", help="also print each answer in LaTeX")
-    p.add_argument("--max-results", type=_positive(int, "--max-results"), default=5,
+    p.add_argument("--max-results", type=number_option(int, "--max-results"), default=5,
                    metavar="K", help="answers shown per search (default 5)")
     p.add_argument("--margin", type=float, default=10.0, metavar="DIGITS",
                    help="a claim's complexity must stay this many digits below the digits "

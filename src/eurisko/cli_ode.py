@@ -30,7 +30,7 @@ LORENZ_TRUTH = ("dx/dt = 10*(y - x)", "dy/dt = x*(28 - z) - y", "dz/dt = x*y - 8
 
 def register(sub: Any) -> None:
     """Add the ``ode`` sub-command (imports nothing heavy)."""
-    from eurisko.cli import _positive
+    from eurisko.cli import number_option
 
     p = sub.add_parser(
         "ode", help="discover differential equations dx/dt = f(x) in trajectories (CSV)",
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
                    help="state columns (default: every other column)")
     p.add_argument("--trajectory", metavar="COL",
                    help="column labelling separate trajectories (rows of one label are one run)")
-    p.add_argument("--degree", type=_positive(int, "--degree"), default=3, metavar="N",
+    p.add_argument("--degree", type=number_option(int, "--degree"), default=3, metavar="N",
                    help="highest degree of polynomial terms (default 3)")
     p.add_argument("--terms", nargs="+", metavar="FORMULA",
                    help="extra candidate terms, e.g. 'sin(x)' 'x/(1+y)'")
@@ -59,7 +59,7 @@ def register(sub: Any) -> None:
     p.add_argument("--symbolic", default="auto", choices=("auto", "on", "off"),
                    help="symbolic regression for equations the library cannot explain "
                         "(default auto: only when the sparse fit is poor)")
-    p.add_argument("--symbolic-time", type=_positive(float, "--symbolic-time"), default=10.0,
+    p.add_argument("--symbolic-time", type=number_option(float, "--symbolic-time"), default=10.0,
                    metavar="SECONDS", help="seconds of symbolic search per equation (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--out", metavar="DIR",

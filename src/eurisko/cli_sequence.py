@@ -13,23 +13,11 @@ from __future__ import annotations
 
 import argparse
 
+from eurisko.cli import number_option
+
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_EXTEND = 10
 SHOWN_TERMS = 8  # the input echo shows this many terms at each end
-
-
-def _number(kind, name: str, minimum: float, strict: bool):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a {kind.__name__}, "
-                                             f"got {text!r}") from None
-        if value < minimum or (strict and value == minimum):
-            sign = ">" if strict else ">="
-            raise argparse.ArgumentTypeError(f"{name} must be {sign} {minimum:g}, got {text!r}")
-        return value
-    return parse
 
 
 def register(subparsers) -> None:
@@ -48,11 +36,12 @@ def register(subparsers) -> None:
                    help="the terms, as integers separated by spaces or commas (at least 8)")
     p.add_argument("--offset", type=int, default=0, metavar="N",
                    help="index n of the first term (default 0: the first term is a(0))")
-    p.add_argument("--extend", type=_number(int, "--extend", 0, False), default=DEFAULT_EXTEND,
+    p.add_argument("--extend", type=number_option(int, "--extend", 0, strict=False),
+                   default=DEFAULT_EXTEND,
                    metavar="K", help=f"print the next K terms each rule predicts (default "
                                      f"{DEFAULT_EXTEND}; 0 for none)")
     p.add_argument("--latex", action="store_true", help="print the formulas as LaTeX")
-    p.add_argument("--time-limit", type=_number(float, "--time-limit", 0, True),
+    p.add_argument("--time-limit", type=number_option(float, "--time-limit"),
                    default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"seconds of search at most (default {DEFAULT_TIME_LIMIT:g})")
     p.set_defaults(func=cmd_sequence)
