@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from typing import Any
 
-from eurisko.cli import number_option
+from eurisko.cli import _console, number_option
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
@@ -108,17 +107,6 @@ class _ProgressView:
         elif not p.finished and time.monotonic() - self._last >= PLAIN_EVERY:
             self._last = time.monotonic()
             print(f"progress: {line}", flush=True)
-
-
-def _console():
-    import os
-
-    from rich.console import Console
-
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    columns = os.environ.get("COLUMNS", "")
-    return Console(highlight=False, width=int(columns) if columns.isdigit() else 120)
 
 
 def cmd_constant(args) -> int:

@@ -167,8 +167,8 @@ def _dataset_name(name: str) -> str:
     return "feynman_" + name.removeprefix("feynman_").replace(".", "_")
 
 
-def read_problem(path: str | os.PathLike) -> FeynmanProblem:
-    """Parse one PMLB metadata YAML file."""
+def read_pmlb_metadata(path: str | os.PathLike) -> tuple[dict, str]:
+    """A PMLB ``metadata.yaml`` (Feynman and Strogatz alike): the mapping and its dataset name."""
     import yaml
 
     path = Path(path)
@@ -176,7 +176,13 @@ def read_problem(path: str | os.PathLike) -> FeynmanProblem:
         meta = yaml.safe_load(fh)
     if not isinstance(meta, dict) or "description" not in meta:
         raise ValueError(f"{path} is not a PMLB metadata file (no description)")
-    dataset = str(meta.get("dataset") or path.stem)
+    return meta, str(meta.get("dataset") or path.stem)
+
+
+def read_problem(path: str | os.PathLike) -> FeynmanProblem:
+    """Parse one PMLB metadata YAML file."""
+    path = Path(path)
+    meta, dataset = read_pmlb_metadata(path)
     features = [str(f["name"]) for f in meta.get("features") or []]
     formula_line, ranges = None, {}
     for line in str(meta["description"]).splitlines():

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import sympy as sp
 
-from eurisko.bench.feynman import parse_formula
+from eurisko.bench.feynman import parse_formula, read_pmlb_metadata
 from eurisko.bench.problem import Problem
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "strogatz"
@@ -136,14 +136,8 @@ def system_rhs(system: str):
 
 def read_strogatz(path: str | os.PathLike) -> StrogatzProblem:
     """Parse one PMLB metadata file (``strogatz_lv1.yaml``): its ``x' = ...`` line."""
-    import yaml
-
     path = Path(path)
-    with open(path, encoding="utf-8") as fh:
-        meta = yaml.safe_load(fh)
-    if not isinstance(meta, dict) or "description" not in meta:
-        raise ValueError(f"{path} is not a PMLB metadata file (no description)")
-    dataset = str(meta.get("dataset") or path.stem)
+    meta, dataset = read_pmlb_metadata(path)
     for line in str(meta["description"]).splitlines():
         if (m := _EQUATION_LINE.match(line)):
             formula = parse_formula(m.group(2), VARIABLES, rational=True,
