@@ -317,10 +317,12 @@ def discover_ode(
             # and times low-degree monomials, judged on held-out data like the rest.
             short = short_of_noise()
             found = found_terms([e.expr for e in equations if e.source == "symbolic"], syms)
+            extra: list[sp.Expr] = []
             if short and found and found != tried:
                 tried = found
                 extra = product_terms(found, syms, _HYBRID_DEGREE,
                                       _HYBRID_MAX_TERMS - library.n_terms)
+            if short and found and extra:
                 hybrid = (library + CustomLibrary(extra)).fit(names)
                 G2, keep = hybrid_rows(hybrid)
                 terms2 = [t for t, k2 in zip(hybrid.sympy_terms(), keep, strict=True) if k2]

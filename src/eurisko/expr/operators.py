@@ -100,6 +100,7 @@ _BUILTINS: list[Operator] = [
 
 _REGISTRY: list[Operator] = list(_BUILTINS)
 _BY_NAME: dict[str, Operator] = {op.name: op for op in _REGISTRY}
+_CODE_BY_NAME: dict[str, int] = {op.name: FIRST_OP + i for i, op in enumerate(_REGISTRY)}
 
 DEFAULT_OPERATORS: tuple[str, ...] = (
     "add", "sub", "mul", "div", "neg", "square", "sqrt", "exp", "log", "sin", "cos",
@@ -125,8 +126,11 @@ def get_operator(name: str) -> Operator:
 
 def op_code(name: str) -> int:
     """The op code of the operator called ``name``."""
-    get_operator(name)
-    return FIRST_OP + next(i for i, op in enumerate(_REGISTRY) if op.name == name)
+    code = _CODE_BY_NAME.get(name)
+    if code is None:
+        get_operator(name)  # raises the error that lists the known names
+        raise AssertionError(name)  # pragma: no cover - registry and code table disagree
+    return code
 
 
 def operator_of(code: int) -> Operator:
@@ -262,6 +266,7 @@ def register_operator(
         _REGISTRY[[o.name for o in _REGISTRY].index(name)] = op
     else:
         _REGISTRY.append(op)
+        _CODE_BY_NAME[name] = FIRST_OP + len(_REGISTRY) - 1
     _BY_NAME[name] = op
     _TABLES.clear()
     _FINGERPRINT.clear()

@@ -43,6 +43,7 @@ class _Table:
         self.ABS = code("abs")
         self.SIN, self.COS = code("sin"), code("cos")
         self.COMMUTATIVE = {self.ADD, self.MUL}
+        self.codes_of: dict[tuple[str, ...], frozenset[int]] = {}  # operator names -> codes
         # IEEE arithmetic gives the same doubles as numpy; other operators go through numpy.
         self.fast = {c: fn for c, fn in (
             (self.ADD, operator.add), (self.SUB, operator.sub), (self.MUL, operator.mul),
@@ -359,7 +360,11 @@ class _Rules:
 def _allowed(program: Program, operators: Iterable[str] | None) -> set[int]:
     allowed = set(program.codes.tolist())
     if operators is not None:
-        allowed.update(op_code(name) for name in operators)
+        names = tuple(operators)
+        codes = _table().codes_of.get(names)
+        if codes is None:  # the search asks with the same few operator sets again and again
+            codes = _table().codes_of[names] = frozenset(op_code(n) for n in names)
+        allowed |= codes
     return allowed
 
 
