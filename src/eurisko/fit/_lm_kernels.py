@@ -13,7 +13,7 @@ from numba import njit
 _TINY = np.finfo(np.float64).tiny
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def normal_equations(jac, pred, soff, need, k, coff, free, scale, y, w, ls, loss, sw,
                      A, g, Jn, active):  # pragma: no cover - compiled
     """Fill ``A[p] = J^T W J`` and ``g[p] = J^T W r`` for each program ``p = need[q]``.
@@ -23,34 +23,48 @@ def normal_equations(jac, pred, soff, need, k, coff, free, scale, y, w, ls, loss
     ``a + b f`` and the columns ``1`` and ``f`` follow the constants. Also sets ``Jn[p]``, the
     largest cosine between the residual and a column (MINPACK's gtol test), and deactivates a
     program whose sums are not finite.
+
+    The columns are first copied out row-contiguous, so every sum is a dot product over rows
+    that the compiler vectorises (``reassoc`` allows reordering the additions; it assumes
+    nothing about NaN or Inf, which the checks below rely on).
     """
     n_rows = y.shape[0]
     M = A.shape[1]
-    col = np.empty(M)
+    C = np.empty((M, n_rows))  # the columns of J, then 1 and f under linear scaling
+    WC = np.empty((M, n_rows))  # ... times the weights
+    wres = np.empty(n_rows)
     for q in range(need.shape[0]):
         p = need[q]
         kk = k[p]
         mm = kk + 2 if ls else kk
         a = scale[p, 0]
         b = scale[p, 1] if ls else 1.0
+        for i in range(kk):
+            fi = b * free[coff[p] + i]
+            src = soff[q] + i
+            for r in range(n_rows):
+                C[i, r] = jac[src, r] * fi
+        if ls:
+            for r in range(n_rows):
+                C[kk, r] = 1.0
+                C[kk + 1, r] = pred[q, r]
+                wres[r] = w[r] * (a + b * pred[q, r] - y[r])
+        else:
+            for r in range(n_rows):
+                wres[r] = w[r] * (pred[q, r] - y[r])
         for i in range(mm):
-            g[p, i] = 0.0
-            for j in range(mm):
-                A[p, i, j] = 0.0
-        for r in range(n_rows):
-            f = pred[q, r]
-            res = a + b * f - y[r] if ls else f - y[r]
-            for i in range(kk):
-                col[i] = jac[soff[q] + i, r] * b * free[coff[p] + i]
-            if ls:
-                col[kk] = 1.0
-                col[kk + 1] = f
-            wr = w[r]
-            for i in range(mm):
-                ci = col[i] * wr
-                g[p, i] += ci * res
-                for j in range(i + 1):
-                    A[p, i, j] += ci * col[j]
+            for r in range(n_rows):
+                WC[i, r] = C[i, r] * w[r]
+        for i in range(mm):
+            acc = 0.0
+            for r in range(n_rows):
+                acc += C[i, r] * wres[r]
+            g[p, i] = acc
+            for j in range(i + 1):
+                acc = 0.0
+                for r in range(n_rows):
+                    acc += WC[i, r] * C[j, r]
+                A[p, i, j] = acc
         ok = True
         for i in range(mm):
             for j in range(i):
