@@ -502,3 +502,27 @@ def test_canonical_key():
     assert canonical_key(prog("1.0000001*x0")) == canonical_key(prog("1.0000002*x0"))
     assert canonical_key(prog("1.1*x0")) != canonical_key(prog("1.2*x0"))
     assert canonical_key(prog("x0 + x1")) != canonical_key(prog("x0*x1"))
+
+
+def test_sign_folds_are_dropped_as_a_candidate_rewrite():
+    from eurisko.expr.simplify import without_sign_folds
+
+    assert to_string(without_sign_folds(prog("sqrt(x0^2)*abs(x1 - 2)"))) == "x0*(x1 - 2)"
+    assert to_string(without_sign_folds(prog("abs(sqrt(x0^2))"))) == "x0"
+    assert without_sign_folds(prog("sqrt(x0)*x1^2")) is None
+
+
+def test_final_front_drops_a_sign_fold_only_where_the_data_allow():
+    from eurisko.evaluate.base import Dataset
+    from eurisko.search.engine import default_backend
+    from eurisko.search.front import final_front
+    from eurisko.search.hall_of_fame import HallOfFame
+
+    rng = np.random.default_rng(0)
+    for low, expected in ((1.0, "x0*x1"), (-1.0, "sqrt(x0^2)*x1")):
+        X = rng.uniform(low, 3, (200, 2))
+        y = np.abs(X[:, 0]) * X[:, 1]
+        hof = HallOfFame()
+        hof.update([prog("sqrt(x0^2)*x1")], np.array([0.0]), np.array([[0.0, 1.0]]))
+        front = final_front(hof, Dataset.from_arrays(X, y), default_backend(), True)
+        assert to_string(front[-1].program) == expected

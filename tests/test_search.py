@@ -261,3 +261,46 @@ def test_tied_constants_are_pinned_so_they_round_cleanly():
     assert progs[1] is free
     rounded = np.round(progs[0].consts, 3)
     assert sorted(np.abs(rounded).tolist()) == [1.0] * len(rounded), to_string(progs[0], names)
+
+
+def test_lm_subset_is_fixed_and_only_for_large_data():
+    from eurisko.search.island import lm_subset
+
+    data = _data(n=1000)
+    sub = lm_subset(data, 100)
+    again = lm_subset(data, 100)
+    assert sub.n_rows == 100 and sub.n_features == data.n_features
+    np.testing.assert_array_equal(sub.Xt, again.Xt)
+    # the rows are rows of the data, with their own target and weight
+    rows = [int(np.flatnonzero(data.Xt[0] == v)[0]) for v in sub.Xt[0]]
+    np.testing.assert_array_equal(sub.y, data.y[rows])
+    np.testing.assert_array_equal(sub.w, data.w[rows])
+    assert lm_subset(data, 1000) is None and lm_subset(data, None) is None
+
+
+def test_constants_fitted_on_a_subset_are_judged_on_all_rows():
+    from eurisko.expr.parser import parse
+    from eurisko.search.engine import default_backend
+    from eurisko.search.island import evaluate_batch, lm_subset
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 3, (2000, 2))
+    y = 1.7 * X[:, 0] * X[:, 1] + np.exp(-0.3 * X[:, 0])
+    data = Dataset.from_arrays(X, y)
+    sub = lm_subset(data, 200)
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, optimizer_iterations=20,
+                       linear_scaling=False)
+    progs = [parse("0.5*x0*x1 + exp(-1.0*x0)", ["x0", "x1"]), parse("x0*x1", ["x0", "x1"])]
+    be = default_backend()
+    out, losses, _, n = evaluate_batch(progs, data, be, cfg, random.Random(0), sub)
+    # the law's constants are found from 10% of the rows, and the loss is over all of them
+    np.testing.assert_allclose(sorted(out[0].consts), [-0.3, 1.7], rtol=1e-6)
+    pred = eval_program(out[0], data.Xt)
+    assert losses[0] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-6, abs=1e-20)
+    assert out[1] is progs[1] and losses[1] > 0.1  # no constants: evaluated, left alone
+    # evaluations are counted in passes over all rows: two full passes for the fitted
+    # program, the LM rounds on the subset at a tenth each, one pass for the other
+    assert 3 <= n < 3 + 0.1 * 2 * 20 + 1
+    full_out, full_losses, _, n_full = evaluate_batch(progs, data, be, cfg, random.Random(0))
+    np.testing.assert_allclose(sorted(full_out[0].consts), [-0.3, 1.7], rtol=1e-6)
+    assert n_full > n

@@ -19,7 +19,7 @@ import numpy as np
 
 from eurisko.expr.operators import _BUILTINS, _BY_NAME, _REGISTRY, CONST, VAR, op_code
 from eurisko.expr.program import Program
-from eurisko.expr.tree import Node, from_tree
+from eurisko.expr.tree import Node, from_tree, to_tree
 
 _BUILTIN = {op.name: op for op in _BUILTINS}
 _ZERO: Node = (CONST, 0.0)
@@ -40,7 +40,7 @@ class _Table:
         self.ADD, self.SUB, self.MUL, self.DIV = code("add"), code("sub"), code("mul"), code("div")
         self.POW, self.NEG, self.INV, self.SQUARE = (code("pow"), code("neg"), code("inv"),
                                                      code("square"))
-        self.ABS = code("abs")
+        self.ABS, self.SQRT = code("abs"), code("sqrt")
         self.SIN, self.COS = code("sin"), code("cos")
         self.COMMUTATIVE = {self.ADD, self.MUL}
         self.codes_of: dict[tuple[str, ...], frozenset[int]] = {}  # operator names -> codes
@@ -433,3 +433,32 @@ def canonical_key(program: Program, digits: int = 6) -> str:
                 a, b = b, a
             stack.append(f"{names[code]}({a},{b})")
     return stack[0]
+
+
+def without_sign_folds(program: Program) -> Program | None:
+    """``program`` with every ``abs(e)`` and ``sqrt(square(e))`` replaced by ``e``, or None
+    when it has neither.
+
+    Not an identity: it holds where each such ``e`` is non-negative, which only the data can
+    tell. Search finds ``sqrt(m^2)`` for a positive ``m`` as readily as ``m``, and an exact
+    checker reads it as ``|m|``; a caller keeps the rewrite only when the loss on the data is
+    unchanged.
+    """
+    t = _table()
+    hit = False
+
+    def strip(node: Node) -> Node:
+        nonlocal hit
+        code = node[0]
+        if code in (VAR, CONST):
+            return node
+        if code == t.ABS:
+            hit = True
+            return strip(node[1])
+        if code == t.SQRT and node[1][0] == t.SQUARE:
+            hit = True
+            return strip(node[1][1])
+        return (code, *(strip(c) for c in node[1:]))
+
+    out = strip(to_tree(program))
+    return simplify(from_tree(out)) if hit else None

@@ -109,7 +109,7 @@ class IslandGroup:
             broods = [isl.breed() for isl in self.islands]
             flat = [p for b in broods for p in b]
             progs, losses, scales, n = evaluate_batch(flat, self.islands[0].data, self.backend,
-                                                      self.config, rng)
+                                                      self.config, rng, self.islands[0].fit_data)
             self.islands[0].n_evals += n
             k = 0
             for isl, brood in zip(self.islands, broods, strict=True):

@@ -16,7 +16,7 @@ import numpy as np
 from eurisko.evaluate.base import Backend, Dataset
 from eurisko.expr.operators import CONST, op_code
 from eurisko.expr.program import Program, ProgramBatch
-from eurisko.expr.simplify import simplify
+from eurisko.expr.simplify import simplify, without_sign_folds
 from eurisko.fit import fit_constants
 from eurisko.search.hall_of_fame import HallOfFame
 
@@ -72,8 +72,8 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
                 a, b = batch.const_offsets[i], batch.const_offsets[i + 1]
                 candidates[i] = candidates[i].with_consts(fitted.consts[a:b])
                 losses[i] = fitted.loss[i]
-        candidates, losses = _resimplified(candidates, np.asarray(losses, dtype=float), data,
-                                           backend, operators)
+    candidates, losses = _resimplified(candidates, np.asarray(losses, dtype=float), data,
+                                       backend, operators)
     candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
                                             backend)
     best: dict[int, tuple[Program, float]] = {}
@@ -99,8 +99,8 @@ def _weighted_var(data: Dataset) -> float:
 
 def _resimplified(programs: list[Program], losses: np.ndarray, data: Dataset, backend: Backend,
                   operators: Sequence[str] | None) -> tuple[list[Program], np.ndarray]:
-    """Simplify again after polishing (constants have moved); keep a rewrite whose loss is no
-    worse, to rounding."""
+    """Simplify again after polishing (constants have moved) and try dropping sign folds; keep
+    a rewrite whose loss is no worse, to rounding."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
     changed = {}
     for i, p in enumerate(programs):
@@ -108,14 +108,20 @@ def _resimplified(programs: list[Program], losses: np.ndarray, data: Dataset, ba
         if not (np.array_equal(q.codes, p.codes) and np.array_equal(q.args, p.args)
                 and np.array_equal(q.consts, p.consts)):
             changed[i] = q
-    if not changed:
-        return programs, losses
-    idx = sorted(changed)
-    new = backend.losses(ProgramBatch.from_programs([changed[i] for i in idx]), data, False).loss
+    # |e| and sqrt(e^2) where e >= 0 on every row: the loss alone tells, as dropping the fold
+    # changes the predictions wherever e < 0
+    unsigned = {i: q for i, p in enumerate(programs)
+                if (q := without_sign_folds(changed.get(i, p))) is not None}
     y_var = _weighted_var(data)
-    for i, loss in zip(idx, new, strict=True):
-        if loss <= losses[i] * (1 + 1e-6) + 1e-15 * y_var:
-            programs[i], losses[i] = changed[i], float(loss)
+    for rewrites in (changed, unsigned):
+        if not rewrites:
+            continue
+        idx = sorted(rewrites)
+        new = backend.losses(ProgramBatch.from_programs([rewrites[i] for i in idx]), data,
+                             False).loss
+        for i, loss in zip(idx, new, strict=True):
+            if loss <= losses[i] * (1 + 1e-6) + 1e-15 * y_var:
+                programs[i], losses[i] = rewrites[i], float(loss)
     return programs, losses
 
 

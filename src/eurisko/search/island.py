@@ -45,6 +45,10 @@ class SearchConfig:
     optimizer_iterations: int = 8
     n_migrants: int = 5
     linear_scaling: bool = True
+    # LM polishes constants on this many rows drawn once from the data (all rows when there
+    # are fewer); the child is then judged on every row. Constants that fit a few hundred rows
+    # fit them all when the form is right, and each LM round costs a fraction of a full pass.
+    lm_rows: int | None = 256
     mutation_weights: tuple[float, ...] = field(
         default=(0.25, 0.15, 0.15, 0.1, 0.05, 0.2)  # point subtree insert delete hoist constants
     )
@@ -58,6 +62,7 @@ class Island:
         self.config = config
         self.grammar = grammar
         self.data = data
+        self.fit_data = lm_subset(data, config.lm_rows)
         self.backend = backend
         self.rng = rng
         self.y_var = max(float(y_var), 1e-300)
@@ -89,7 +94,7 @@ class Island:
         self.complexities = np.zeros(0, dtype=np.int64)
         ops = cfg.operators
         progs, losses, scales, n = evaluate_batch([simplify(p, ops) for p in progs], self.data,
-                                                  self.backend, cfg, self.rng)
+                                                  self.backend, cfg, self.rng, self.fit_data)
         self.n_evals += n
         self._insert(progs, losses, scales, replace_oldest=False)
 
@@ -196,13 +201,26 @@ class Island:
         self._insert(children, losses, scales)
 
 
+def lm_subset(data: Dataset, rows: int | None) -> Dataset | None:
+    """``rows`` rows of ``data`` drawn once (the same for a given data size), or None when
+    the data have no more rows than that; LM fits constants on them during the search."""
+    if rows is None or data.n_rows <= rows or data.y is None:
+        return None
+    idx = np.sort(np.random.default_rng(0).choice(data.n_rows, size=int(rows), replace=False))
+    return Dataset(np.ascontiguousarray(data.Xt[:, idx]), np.ascontiguousarray(data.y[idx]),
+                   None if data.w is None else np.ascontiguousarray(data.w[idx]))
+
+
 def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
-                   config: SearchConfig, rng: random.Random
+                   config: SearchConfig, rng: random.Random, fit_data: Dataset | None = None
                    ) -> tuple[list[Program], np.ndarray, np.ndarray, int]:
     """Losses of ``programs`` in one backend call; some get their constants polished by LM.
 
-    Returns the (possibly re-fitted) programs, losses, linear-scaling (a, b) and the number of
-    evaluations spent (LM Jacobians and trial steps included).
+    With ``fit_data`` (a subset of the rows, see `lm_subset`) LM fits there and the fitted
+    constants are kept only if they lower the loss on all of ``data``. Returns the (possibly
+    re-fitted) programs, losses, linear-scaling (a, b) and the evaluations spent, counted in
+    passes over all of ``data`` (LM Jacobians and trial steps included, a pass over the subset
+    counting as its share of the rows).
     """
     if not programs:
         return programs, np.zeros(0), np.zeros((0, 2)), 0
@@ -216,16 +234,35 @@ def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
         (n_consts > 0) & np.isfinite(losses)
         & (np.array([rng.random() for _ in programs]) < config.optimize_probability)
     )[0]
-    if len(pick) and config.optimizer_iterations > 0:
-        sub = ProgramBatch.from_programs([programs[i] for i in pick])
+    if not len(pick) or config.optimizer_iterations <= 0:
+        return programs, losses, scales, n_evals
+    sub = ProgramBatch.from_programs([programs[i] for i in pick])
+    if fit_data is None:
         fitted = fit_constants(sub, data, backend, max_iter=config.optimizer_iterations,
                                linear_scaling=config.linear_scaling,
                                start=Losses(losses[pick], scales[pick]))
         n_evals += int(fitted.n_evals)
-        for j, i in enumerate(pick):
-            if fitted.loss[j] <= losses[i]:
-                a, b = sub.const_offsets[j], sub.const_offsets[j + 1]
-                programs[i] = programs[i].with_consts(fitted.consts[a:b])
-                losses[i] = fitted.loss[j]
-                scales[i] = fitted.scale[j]
+        new_loss, new_scale = fitted.loss, fitted.scale
+    else:
+        fitted = fit_constants(sub, fit_data, backend, max_iter=config.optimizer_iterations,
+                               linear_scaling=config.linear_scaling)
+        n_evals += round(fitted.n_evals * fit_data.n_rows / data.n_rows)
+        moved = np.flatnonzero(
+            np.add.reduceat(fitted.consts != sub.consts, sub.const_offsets[:-1]) > 0)
+        new_loss = np.full(len(pick), np.inf)
+        new_scale = np.zeros((len(pick), 2))
+        if len(moved):
+            refit = ProgramBatch.from_programs(
+                [programs[pick[j]].with_consts(
+                    fitted.consts[sub.const_offsets[j]:sub.const_offsets[j + 1]])
+                 for j in moved])
+            full = backend.losses(refit, data, config.linear_scaling)
+            n_evals += len(moved)
+            new_loss[moved], new_scale[moved] = full.loss, full.scale
+    for j, i in enumerate(pick):
+        if new_loss[j] <= losses[i]:
+            a, b = sub.const_offsets[j], sub.const_offsets[j + 1]
+            programs[i] = programs[i].with_consts(fitted.consts[a:b])
+            losses[i] = new_loss[j]
+            scales[i] = new_scale[j]
     return programs, losses, scales, n_evals
