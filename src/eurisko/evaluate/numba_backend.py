@@ -285,12 +285,49 @@ def _scan_batch():
     return scan
 
 
+def _arity64() -> np.ndarray:
+    t = arity_table()
+    if _ARITY64[0] is not t:  # the registry changed (or first call)
+        _ARITY64[:] = [t, t.astype(np.int64)]
+    return _ARITY64[1]
+
+
+_ARITY64: list = [None, None]
+
+
+def _fast_prepare(batch: ProgramBatch, n_features: int) -> _Prepared | None:
+    """The common case without the numpy checks: a batch as `ProgramBatch.from_programs`
+    builds it (contiguous arrays of the kernel's dtypes, consistent offsets) checked by the
+    compiled scan alone. None sends the batch through `_prepare`'s checks, which name a fault.
+    The search calls a kernel per LM round on batches of a few dozen programs, where those
+    checks cost more than the arithmetic."""
+    codes, args, noff = batch.codes, batch.args, batch.node_offsets
+    consts, coff = batch.consts, batch.const_offsets
+    for arr, dt in ((codes, np.int16), (args, np.int32), (noff, np.int64), (coff, np.int64),
+                    (consts, np.float64)):
+        if type(arr) is not np.ndarray or arr.dtype != dt or arr.ndim != 1 \
+                or not arr.flags.c_contiguous:
+            return None
+    n = len(noff) - 1
+    if n < 1 or len(coff) != n + 1 or len(args) != len(codes) or noff[0] != 0 \
+            or noff[n] != len(codes) or coff[0] != 0 or coff[n] != len(consts):
+        return None
+    ok, max_depth, max_len, max_consts = _scan_batch()(codes, args, noff, coff, _arity64(),
+                                                       n_features)
+    if not ok:
+        return None
+    return _Prepared(codes, args, noff, consts, coff, max_depth, max_len, max_consts)
+
+
 def _prepare(batch: ProgramBatch, n_features: int) -> _Prepared:
     if not isinstance(batch, ProgramBatch):
         raise TypeError(
             f"expected a ProgramBatch, got {type(batch).__name__}; "
             "build one with ProgramBatch.from_programs([...])"
         )
+    fast = _fast_prepare(batch, n_features)
+    if fast is not None:
+        return fast
     codes = _int_array(batch.codes, "codes")
     args = _int_array(batch.args, "args")
     node_off = _int_array(batch.node_offsets, "node_offsets").astype(np.int64)
