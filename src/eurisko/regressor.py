@@ -27,7 +27,7 @@ _IDENT = re.compile(r"[^0-9a-zA-Z_]")
 _SAVED_PARAMS = (
     "operators", "max_size", "population_size", "n_islands", "n_jobs", "time_limit",
     "max_evals", "loss_threshold", "exact_fit_tol", "linear_scaling", "parsimony",
-    "optimize_probability", "random_state", "checkpoint_every",
+    "optimize_probability", "lm_rows", "random_state", "checkpoint_every",
 )
 
 
@@ -110,6 +110,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Polishing every child costs more evaluations per child but, being batched, less time
         per evaluation; on the Feynman tuning runs (seeds 1 and 2, not the benchmark's seed 0)
         it recovered as many laws per CPU second as 0.1, at 2-3x the evaluations per second.
+    lm_rows : int or None, default 256
+        During the search, Levenberg-Marquardt fits constants on this many rows drawn once
+        from the data, and the child is then rated on all rows (fitted constants are kept
+        only if they lower the loss there). Right constants for the right form fit a few
+        hundred rows as well as all, and an LM round costs a fraction of a full pass: on
+        1000 rows this gave 2-3x more children per second. ``None`` fits on all rows. The
+        final front is always polished on all rows. Evaluations on the subset count as
+        their share of a full pass in ``n_evals_`` and ``max_evals``.
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
@@ -167,6 +175,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         linear_scaling: bool = True,
         parsimony: float = 0.002,
         optimize_probability: float = 1.0,
+        lm_rows: int | None = 256,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,
@@ -186,6 +195,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.linear_scaling = linear_scaling
         self.parsimony = parsimony
         self.optimize_probability = optimize_probability
+        self.lm_rows = lm_rows
         self.random_state = random_state
         self.warm_start = warm_start
         self.run_dir = run_dir
@@ -215,12 +225,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if self.time_limit is None and self.max_evals is None and self.loss_threshold is None:
             raise ValueError("set at least one of time_limit, max_evals or loss_threshold, "
                              "or the search would never stop")
+        if self.lm_rows is not None and not (
+                isinstance(self.lm_rows, (int, np.integer)) and not isinstance(self.lm_rows, bool)
+                and self.lm_rows >= 8):
+            raise ValueError(f"lm_rows must be an integer of at least 8, or None for all rows, "
+                             f"got {self.lm_rows!r}")
         n_islands = self.n_islands or max(4, 2 * n_jobs)
         return SearchConfig(
             operators=ops, max_size=int(self.max_size),
             population_size=int(self.population_size), n_islands=int(n_islands),
             parsimony=float(self.parsimony), optimize_probability=float(self.optimize_probability),
             linear_scaling=bool(self.linear_scaling),
+            lm_rows=None if self.lm_rows is None else int(self.lm_rows),
         )
 
     def _params_meta(self) -> dict:
