@@ -304,3 +304,48 @@ def test_constants_fitted_on_a_subset_are_judged_on_all_rows():
     full_out, full_losses, _, n_full = evaluate_batch(progs, data, be, cfg, random.Random(0))
     np.testing.assert_allclose(sorted(full_out[0].consts), [-0.3, 1.7], rtol=1e-6)
     assert n_full > n
+
+
+def test_tidy_snaps_constants_and_expands_products():
+    from eurisko.expr.parser import parse
+    from eurisko.expr.printing import to_string
+    from eurisko.expr.sympy_bridge import to_sympy
+    from eurisko.search.tidy import expanded, snapped
+
+    names = ["x", "y"]
+    p = parse("9.999999999993452*y + (-3.333333333331158*(x*x^2 - x))", names)
+    s = snapped(p)
+    assert s.consts.tolist() == [10.0, -10 / 3]
+    import sympy as sp
+
+    x, y = sp.symbols("x y", real=True)
+    assert sp.simplify(to_sympy(s, names) - (10 * y - sp.Rational(10, 3) * (x**3 - x))) == 0
+    assert snapped(parse("1.2345*x + 0.5", names)) is None  # nothing close to a short fraction
+    # a factored form whose constants only cancel exactly: expanded, noise terms dropped
+    f = parse("-2*(y*x + (0.7071067811856535*(x - 1.4999999999983165))^2) + 2.249999999943754",
+              names)
+    assert to_string(expanded(f, DEFAULT_OPERATORS), names) == "3*x - x^2 - 2*x*y"
+    assert expanded(parse("exp(x - 1)*(y + 2)", names), DEFAULT_OPERATORS) is None
+
+
+def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():
+    from eurisko.expr.parser import parse
+    from eurisko.expr.printing import to_string
+    from eurisko.search.engine import default_backend
+    from eurisko.search.front import final_front
+    from eurisko.search.tidy import tidied
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 3, (300, 2))
+    y = 3 * X[:, 0] - X[:, 0] ** 2 - 2 * X[:, 0] * X[:, 1]
+    form = parse("-2*(x1*x0 + (0.7071067811856535*(x0 - 1.4999999999983165))^2) "
+                 "+ 2.249999999943754", ["x0", "x1"])
+    hof = HallOfFame()
+    hof.update([form], np.array([0.0]), np.array([[0.0, 1.0]]))
+    front = final_front(hof, Dataset.from_arrays(X, y), default_backend(), True,
+                        polish_iterations=0, operators=DEFAULT_OPERATORS)
+    assert to_string(front[-1].program) == "3*x0 - x0^2 - 2*x0*x1"
+    # where the data say the rewrite costs loss, the program stays as it was
+    kept, losses = tidied([form], np.array([1e-20]), lambda ps: np.full(len(ps), 1e-3),
+                          lambda old: old * (1 + 1e-6), DEFAULT_OPERATORS)
+    assert kept[0] is form and losses[0] == 1e-20

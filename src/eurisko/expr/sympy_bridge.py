@@ -38,7 +38,15 @@ def _sympy_number(v: float, precision: int | None) -> sp.Expr:
         return sp.Integer(int(v))
     if precision is not None:
         return sp.Float(v, precision)
+    for q in _REPEATING:  # exactly the double nearest p/q: the search snapped it to p/q
+        p = round(v * q)
+        if abs(p) <= 10**6 and p / q == v and math.gcd(p, q) in (1, 2, 4):
+            return sp.Rational(p, q)
     return sp.Float(v)
+
+
+# denominators up to 12 whose fractions have no finite decimal form (1/4 = 0.25 is fine as is)
+_REPEATING = (3, 6, 7, 9, 11, 12)
 
 
 def _foreign(expr: sp.Expr) -> set:
@@ -66,7 +74,9 @@ def to_sympy(program: Program, names: Sequence[str] | None = None,
     """The SymPy expression of ``program``.
 
     Variables are real Symbols named from ``names`` (default x0, x1, ...). Constants are
-    Floats (integers become Integers), rounded to ``precision`` significant digits if given.
+    Floats (integers become Integers, and a constant that is exactly the double nearest a
+    fraction like 10/3 or 2/7, as the final front snaps them, becomes that Rational),
+    rounded to ``precision`` significant digits if given.
     """
     if not isinstance(program, Program):
         raise TypeError(f"to_sympy expects a Program, got {type(program).__name__}")

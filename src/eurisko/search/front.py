@@ -19,6 +19,7 @@ from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify, without_sign_folds
 from eurisko.fit import fit_constants
 from eurisko.search.hall_of_fame import HallOfFame
+from eurisko.search.tidy import tidied
 
 LOSS_FLOOR = 1e-14  # normalised MSE below this is indistinguishable from round-off
 FLAT_RATIO = 1e-7  # smallest/largest singular value of a Jacobian: below, constants are tied
@@ -76,6 +77,11 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
                                        backend, operators)
     candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
                                             backend)
+    y_var = _weighted_var(data)
+    candidates, losses = tidied(
+        candidates, losses,
+        lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
+        lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
     best: dict[int, tuple[Program, float]] = {}
     for p, loss in zip(candidates, losses, strict=True):
         if not np.isfinite(loss):
