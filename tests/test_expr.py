@@ -526,3 +526,20 @@ def test_final_front_drops_a_sign_fold_only_where_the_data_allow():
         hof.update([prog("sqrt(x0^2)*x1")], np.array([0.0]), np.array([[0.0, 1.0]]))
         front = final_front(hof, Dataset.from_arrays(X, y), default_backend(), True)
         assert to_string(front[-1].program) == expected
+
+
+def test_short_numbers_are_found_and_written_exactly():
+    import math
+
+    from eurisko.expr.short_numbers import as_sympy, nearest_short
+
+    assert nearest_short(3.333333333331158, 1e-9) == 10 / 3
+    assert nearest_short(0.785398163397692, 1e-9) == math.pi / 4
+    assert nearest_short(-1.0000000000002, 1e-9) == -1.0
+    assert nearest_short(0.78539, 1e-9) is None and nearest_short(2.71828182845, 1e-9) is None
+    assert as_sympy(10 / 3) == sp.Rational(10, 3) and as_sympy(-2 / 7) == sp.Rational(-2, 7)
+    assert as_sympy(math.pi / 4) == sp.pi / 4 and as_sympy(-3 * math.pi / 2) == -3 * sp.pi / 2
+    # decimals that print exactly stay Floats; a fitted constant is not mistaken for one
+    assert as_sympy(0.25) is None and as_sympy(0.1) is None and as_sympy(2.0) is None
+    assert as_sympy(3.333333333331158) is None and as_sympy(0.785398163397692) is None
+    assert to_sympy(prog("0.3333333333333333*a", ["a"]), ["a"]) == a / 3

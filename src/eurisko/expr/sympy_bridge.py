@@ -17,6 +17,7 @@ import sympy as sp
 
 from eurisko.expr.operators import _BY_NAME, CONST, VAR, get_operator, op_code, operator_of
 from eurisko.expr.program import Program
+from eurisko.expr.short_numbers import as_sympy
 from eurisko.expr.tree import Node, _names_for, from_tree
 
 _XNAME = re.compile(r"^x(\d+)$")
@@ -38,15 +39,8 @@ def _sympy_number(v: float, precision: int | None) -> sp.Expr:
         return sp.Integer(int(v))
     if precision is not None:
         return sp.Float(v, precision)
-    for q in _REPEATING:  # exactly the double nearest p/q: the search snapped it to p/q
-        p = round(v * q)
-        if abs(p) <= 10**6 and p / q == v and math.gcd(p, q) in (1, 2, 4):
-            return sp.Rational(p, q)
-    return sp.Float(v)
-
-
-# denominators up to 12 whose fractions have no finite decimal form (1/4 = 0.25 is fine as is)
-_REPEATING = (3, 6, 7, 9, 11, 12)
+    short = as_sympy(v)  # exactly a snapped 10/3 or pi/4
+    return short if short is not None else sp.Float(v)
 
 
 def _foreign(expr: sp.Expr) -> set:
@@ -74,8 +68,9 @@ def to_sympy(program: Program, names: Sequence[str] | None = None,
     """The SymPy expression of ``program``.
 
     Variables are real Symbols named from ``names`` (default x0, x1, ...). Constants are
-    Floats (integers become Integers, and a constant that is exactly the double nearest a
-    fraction like 10/3 or 2/7, as the final front snaps them, becomes that Rational),
+    Floats (integers become Integers; a constant that is exactly the double of a short
+    fraction like 10/3 or a multiple of pi like pi/4, as the final front snaps them, is
+    written as that number, see `short_numbers`),
     rounded to ``precision`` significant digits if given.
     """
     if not isinstance(program, Program):

@@ -1,9 +1,9 @@
 """Last rewrites of the final front: the same formula, written as a reader (or a checker that
 rounds constants) wants it, each kept only where the data show it loses nothing.
 
-- Snapped constants: ``9.999999999993*y - 3.333333333331*x^3`` is ``10*y - 10/3*x^3``; a
-  constant within 1e-9 (relative) of a fraction with a small denominator becomes that
-  fraction, and `to_sympy` then writes it as one.
+- Snapped constants: ``9.999999999993*y - 3.333333333331*x^3`` is ``10*y - 10/3*x^3``, and
+  ``cos(t - 0.785398163397692)`` is ``cos(t - pi/4)``; a constant within 1e-9 (relative) of
+  p/q or p*pi/q (q up to 12) becomes it, and `to_sympy` then writes it so.
 - Expanded products: ``-2*(x*y + (0.70710678*(x - 1.5))^2) + 2.25`` is ``3*x - x^2 - 2*x*y``;
   SymPy's expansion is kept when it is no larger, as the irrational-looking constants of the
   factored form no longer survive rounding to a few digits.
@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from eurisko.expr.program import Program
+from eurisko.expr.short_numbers import nearest_short
 from eurisko.expr.simplify import simplify
 
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
 SNAP_ZERO = 1e-12  # ... and one this small (relative to the largest) to be 0
-MAX_DENOMINATOR = 12
 
 Losses = Callable[[list[Program]], np.ndarray]
 
@@ -33,16 +33,8 @@ def snapped(program: Program) -> Program | None:
     big = max(abs(c) for c in consts)
     new = []
     for c in consts:
-        v = c
-        if abs(c) <= SNAP_ZERO * big:
-            v = 0.0
-        else:
-            for q in range(1, MAX_DENOMINATOR + 1):
-                p = round(c * q)
-                if p != 0 and abs(p / q - c) <= SNAP_RTOL * abs(c):
-                    v = p / q
-                    break
-        new.append(v)
+        short = 0.0 if abs(c) <= SNAP_ZERO * big else nearest_short(c, SNAP_RTOL)
+        new.append(c if short is None else short)
     if new == consts:
         return None
     return program.with_consts(np.array(new))
