@@ -174,3 +174,15 @@ def test_exact_fit_stops_early_and_can_be_turned_off():
     assert full.stop_reason_ == "evaluation budget" and full.n_evals_ >= 15_000
     noisy = y + rng.normal(0, 0.01, len(y))
     assert quick(max_evals=15_000).fit(X, noisy).stop_reason_ == "evaluation budget"
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_budget_is_kept_to_within_a_step(n_jobs):
+    # Formulas with several constants make an epoch cost thousands of evaluations; the search
+    # must still stop close to max_evals, not an epoch past it.
+    rng = np.random.default_rng(6)
+    X = rng.uniform(-2, 3, (270, 1))
+    y = np.exp(-0.7 * X[:, 0]) + 0.3 * np.sin(1.3 * X[:, 0]) + rng.normal(0, 0.01, 270)
+    model = quick(max_evals=15_000, n_jobs=n_jobs, operators=["add", "mul", "sin", "exp"]).fit(X, y)
+    assert model.stop_reason_ == "evaluation budget"
+    assert 15_000 <= model.n_evals_ <= 15_000 * 1.15

@@ -97,8 +97,13 @@ class IslandGroup:
             hof.update(isl.programs, isl.losses, isl.scales)
         return hof
 
-    def epoch(self, immigrants: dict[int, list[Migrant]], deadline: float | None) -> dict:
-        """Run ``steps_per_epoch`` steps on every island, children evaluated in one batch."""
+    def epoch(self, immigrants: dict[int, list[Migrant]], deadline: float | None,
+              evals_left: int | None = None) -> dict:
+        """Run ``steps_per_epoch`` steps on every island, children evaluated in one batch.
+
+        The epoch ends early at the deadline or once it has spent ``evals_left`` evaluations,
+        so that a search stops within one step of its budget rather than one epoch (an epoch
+        of a search whose formulas carry many constants costs thousands of evaluations)."""
         hof = HallOfFame()
         evals_before = sum(isl.n_evals for isl in self.islands)
         for i, isl in zip(self.ids, self.islands, strict=True):
@@ -118,6 +123,8 @@ class IslandGroup:
                 k += m
             hof.update(progs, losses, scales)
             if deadline is not None and time.monotonic() > deadline:
+                break
+            if evals_left is not None and self.n_evals() - evals_before >= evals_left:
                 break
         return {
             "hof": hof,
@@ -255,6 +262,7 @@ class _Pool:
         self.seed_evals = 0
         self.seed_hof = HallOfFame()
         self.pending: set[int] = set()
+        self.shares: dict[int, int] = {}  # evaluations granted to each running epoch
         self.ids = []
         for j, c in enumerate(self.conns):
             ids = list(range(j, config.n_islands, n_jobs))
@@ -278,9 +286,19 @@ class _Pool:
                     "a search worker process failed to start (see its error above); "
                     "n_jobs=1 runs the search in this process")
 
-    def submit(self, j: int, immigrants: dict, deadline: float | None) -> None:
-        """Worker ``j`` starts an epoch of its islands."""
-        self.conns[j].send(("epoch", {i: immigrants.get(i, []) for i in self.ids[j]}, deadline))
+    def submit(self, j: int, immigrants: dict, deadline: float | None,
+               evals_left: int | None) -> None:
+        """Worker ``j`` starts an epoch of its islands, with its share of the budget left.
+
+        The epochs still running have their shares set aside, so that all workers together
+        overshoot ``max_evals`` by at most about one step each."""
+        share = None
+        if evals_left is not None:
+            free = evals_left - sum(self.shares.get(k, 0) for k in self.pending if k != j)
+            share = max(1, free // self.n_jobs)
+            self.shares[j] = share
+        self.conns[j].send(("epoch", {i: immigrants.get(i, []) for i in self.ids[j]}, deadline,
+                            share))
         self.pending.add(j)
 
     def collect(self) -> list[tuple[int, dict]]:
@@ -385,13 +403,16 @@ def run_search(
             state.epoch += 1
             state.elapsed = time.monotonic() - t0
 
+        def evals_left() -> int | None:
+            return None if max_evals is None else max(1, max_evals - state.n_evals)
+
         if pool is not None:
             for j in range(n_jobs):
-                pool.submit(j, immigrants, deadline)
+                pool.submit(j, immigrants, deadline, evals_left())
         while True:
             busy = True  # workers owe an answer: not reusable if interrupted now
             if pool is None:
-                results = [group.epoch(immigrants, deadline)]
+                results = [group.epoch(immigrants, deadline, evals_left())]
                 busy = False
             else:
                 done = pool.collect()
@@ -417,7 +438,7 @@ def run_search(
                 break
             if pool is not None:
                 for j, _ in done:
-                    pool.submit(j, immigrants, deadline)
+                    pool.submit(j, immigrants, deadline, evals_left())
             report(False)
         while pool is not None and pool.pending:  # the epochs still running end on their own
             absorb([r for _, r in pool.collect()])
