@@ -44,6 +44,21 @@ def data_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def noisy_csv(tmp_path: Path) -> Path:
+    """Data no formula fits exactly, so a run goes on until it is stopped from outside.
+
+    On exact data the search may meet its exact-fit rule and finish within a second, before
+    the test gets to kill or interrupt it."""
+    rng = np.random.default_rng(1)
+    a = rng.uniform(1, 3, 60)
+    b = rng.uniform(1, 3, 60)
+    y = a * b + 2 * a + rng.normal(scale=0.1, size=60)
+    path = tmp_path / "noisy.csv"
+    pd.DataFrame({"a": a, "b": b, "y": y}).to_csv(path, index=False)
+    return path
+
+
 def _check_results(out: Path) -> dict:
     front = pd.read_csv(out / "front.csv")
     assert len(front) >= 1
@@ -136,10 +151,10 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = TIMEOUT) -> N
         time.sleep(0.05)
 
 
-def test_resume_after_kill(tmp_path: Path, data_csv: Path) -> None:
+def test_resume_after_kill(tmp_path: Path, noisy_csv: Path) -> None:
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "eurisko.cli", "fit", str(data_csv), "--target", "y",
+        [sys.executable, "-m", "eurisko.cli", "fit", str(noisy_csv), "--target", "y",
          "--time-limit", "60", "--n-jobs", "1", "--checkpoint-every", "0.3", "--out", str(out)],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
     try:
@@ -160,10 +175,10 @@ def test_resume_after_kill(tmp_path: Path, data_csv: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
-def test_ctrl_c_keeps_results(tmp_path: Path, data_csv: Path) -> None:
+def test_ctrl_c_keeps_results(tmp_path: Path, noisy_csv: Path) -> None:
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "eurisko.cli", "fit", str(data_csv), "--target", "y",
+        [sys.executable, "-m", "eurisko.cli", "fit", str(noisy_csv), "--target", "y",
          "--time-limit", "60", "--n-jobs", "1", "--out", str(out)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
         # A shell without job control starts background jobs with SIGINT ignored; undo that
