@@ -542,4 +542,9 @@ def test_short_numbers_are_found_and_written_exactly():
     # decimals that print exactly stay Floats; a fitted constant is not mistaken for one
     assert as_sympy(0.25) is None and as_sympy(0.1) is None and as_sympy(2.0) is None
     assert as_sympy(3.333333333331158) is None and as_sympy(0.785398163397692) is None
+    # 1/(2*pi), as in Planck's law written with omega: h*omega/(2*pi)
+    assert nearest_short(0.15915494309185, 1e-9) == 1 / (2 * math.pi)
+    assert as_sympy(1 / (2 * math.pi)) == 1 / (2 * sp.pi)
+    assert as_sympy(-3 / (4 * math.pi)) == sp.Rational(-3, 4) / sp.pi
+    assert as_sympy(0.15915494309185) is None
     assert to_sympy(prog("0.3333333333333333*a", ["a"]), ["a"]) == a / 3

@@ -1,11 +1,12 @@
-"""Constants a fit lands next to: short fractions p/q and multiples p*pi/q.
+"""Constants a fit lands next to: short fractions p/q, multiples p*pi/q and p/(q*pi).
 
-A search fits ``3.333333333331`` or ``cos(t - 0.785398163397692)``; the data say 10/3 and
-pi/4 to twelve digits, and a reader (or a checker that rounds constants to three decimals)
-wants them written so. `nearest_short` finds such a value next to a fitted constant;
-`as_sympy` recognises the double it returns, so `to_sympy` can write ``10/3`` or ``pi/4``.
-Both build each candidate the same way (``p / q``, ``p * math.pi / q``), so a snapped
-constant is recognised exactly, and an unsnapped one practically never is.
+A search fits ``3.333333333331``, ``cos(t - 0.785398163397692)`` or ``0.159154943091895 * x``;
+the data say 10/3, pi/4 and 1/(2*pi) to twelve digits, and a reader (or a checker that rounds
+constants to three decimals) wants them written so. `nearest_short` finds such a value next to
+a fitted constant; `as_sympy` recognises the double it returns, so `to_sympy` can write
+``10/3``, ``pi/4`` or ``1/(2*pi)``. Both build each candidate the same way (``p / q``,
+``p * math.pi / q``, ``p / (q * math.pi)``), so a snapped constant is recognised exactly, and
+an unsnapped one practically never is.
 """
 
 from __future__ import annotations
@@ -28,12 +29,17 @@ def _pi_multiple(v: float, q: int) -> tuple[int, float]:
     return p, p * math.pi / q
 
 
+def _pi_fraction(v: float, q: int) -> tuple[int, float]:
+    p = round(v * q * math.pi)
+    return p, p / (q * math.pi)
+
+
 def nearest_short(v: float, rtol: float) -> float | None:
-    """The double of the shortest p/q, else p*pi/q (q up to 12), within ``rtol * |v|`` of
-    ``v``; None when there is none (or ``v`` is 0 or not finite)."""
+    """The double of the shortest p/q, else p*pi/q, else p/(q*pi) (q up to 12), within
+    ``rtol * |v|`` of ``v``; None when there is none (or ``v`` is 0 or not finite)."""
     if not math.isfinite(v) or v == 0.0:
         return None
-    for make in (_fraction, _pi_multiple):
+    for make in (_fraction, _pi_multiple, _pi_fraction):
         for q in range(1, MAX_DENOMINATOR + 1):
             p, value = make(v, q)
             if p != 0 and abs(p) <= MAX_NUMERATOR and abs(value - v) <= rtol * abs(v):
@@ -42,8 +48,9 @@ def nearest_short(v: float, rtol: float) -> float | None:
 
 
 def as_sympy(v: float) -> sp.Expr | None:
-    """``v`` as ``Rational(p, q)`` or ``p*pi/q`` when it is exactly the double `nearest_short`
-    gives for one; None otherwise, and for fractions a decimal writes exactly (1/4 is 0.25)."""
+    """``v`` as ``Rational(p, q)``, ``p*pi/q`` or ``p/(q*pi)`` when it is exactly the double
+    `nearest_short` gives for one; None otherwise, and for fractions a decimal writes
+    exactly (1/4 is 0.25)."""
     if not math.isfinite(v) or v == 0.0 or v == int(v):
         return None
     for q in range(1, MAX_DENOMINATOR + 1):
@@ -60,4 +67,8 @@ def as_sympy(v: float) -> sp.Expr | None:
         p, value = _pi_multiple(v, q)
         if p != 0 and value == v and abs(p) <= MAX_NUMERATOR:
             return sp.Rational(p, q) * sp.pi
+    for q in range(1, MAX_DENOMINATOR + 1):
+        p, value = _pi_fraction(v, q)
+        if p != 0 and value == v and abs(p) <= MAX_NUMERATOR:
+            return sp.Rational(p, q) / sp.pi
     return None
