@@ -84,7 +84,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     population_size : int, default 100
         Members of each island.
     n_islands : int, optional
-        Number of islands (default ``max(4, 2 * n_jobs)``).
+        Number of islands (default ``8 * n_jobs``). Each worker evaluates the children of
+        all its islands in one batch, so more islands per worker amortise the per-call cost
+        of evaluation and LM: on Feynman problems 8 islands per worker bred about twice the
+        children per second of 2, and found the same laws in less time.
     n_jobs : int, optional
         Worker processes (default: all cores). ``1`` runs in this process.
     time_limit : float or None, default 60
@@ -230,7 +233,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 and self.lm_rows >= 8):
             raise ValueError(f"lm_rows must be an integer of at least 8, or None for all rows, "
                              f"got {self.lm_rows!r}")
-        n_islands = self.n_islands or max(4, 2 * n_jobs)
+        n_islands = self.n_islands or 8 * n_jobs
         return SearchConfig(
             operators=ops, max_size=int(self.max_size),
             population_size=int(self.population_size), n_islands=int(n_islands),
