@@ -176,6 +176,9 @@ def _screen(model: sp.Expr, truth: sp.Expr, symbols: list[sp.Symbol],
     m = _numeric_values(model, symbols, points)
     t = _numeric_values(truth, symbols, points)
     pairs = [(a, b) for a, b in zip(m, t, strict=True) if a is not None and b is not None]
+    defined = sum(b is not None for b in t)
+    if defined >= 4 and 2 * len(pairs) < defined:
+        return False, False  # undefined or complex where the law is real: not the law
     if len(pairs) < 4:
         return True, True
     scale = max(max(abs(a), abs(b)) for a, b in pairs) or 1
@@ -218,8 +221,8 @@ def _check_payload(payload: dict) -> dict:
     candidates = []
     for label, rule in _ROUNDINGS:
         m = _rounded(model, rule)
-        if m == 0 or m.is_zero:
-            continue
+        if m == 0 or m.is_zero or m.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            continue  # 0, or undefined once rounded (log of a constant rounded to 0)
         diff_ok, ratio_ok = _screen(m, truth, symbols, payload.get("ranges"))
         if diff_ok:
             candidates.append((label, "difference", m - truth))
@@ -243,6 +246,8 @@ def _check_payload(payload: dict) -> dict:
             return verdict(label, kind, s, "after simplify")
         simplified.append((label, kind, s))
     for label, kind, s in simplified:  # SRBench's is_constant: derivatives that vanish
+        if s.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            continue  # nan is "constant" to SymPy, never a recovered law
         if s.is_constant(*symbols) is True:
             at_two = _numeric_values(s, symbols, [[2] * len(symbols)])[0]
             if kind == "ratio" and at_two in (None, 0):
