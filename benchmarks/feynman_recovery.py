@@ -13,11 +13,13 @@ Usage::
 
     python benchmarks/feynman_recovery.py --out results/feynman.json     # the full bar, ~11 min
     python benchmarks/feynman_recovery.py --time-limit 5 --problems I.6.2a I.18.4
+    python benchmarks/feynman_recovery.py --time-limit 30 --seed 1 --set n_islands=16  # tuning
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -40,6 +42,20 @@ def problem_list(names: Sequence[str] | None) -> list[str]:
     return [n for chunk in names for n in chunk.replace(",", " ").split()]
 
 
+def parse_settings(items: Sequence[str]) -> dict:
+    """``["n_islands=16", "lm_rows=null"]`` -> ``{"n_islands": 16, "lm_rows": None}``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"--set wants KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value  # a bare word: a string
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per fit (60)")
@@ -52,13 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="seconds per exact-recovery check; a timeout counts as not exact (30)")
     ap.add_argument("--positive", action="store_true",
                     help="treat variables as positive in the exact check (SRBench does not)")
+    ap.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="SymbolicRegressor settings to override, values as JSON "
+                         "(e.g. --set n_islands=16 lm_rows=null); the bar itself uses none")
     args = ap.parse_args(argv)
+    params = parse_settings(args.set)
 
     names = problem_list(args.problems)
     problems = [load_problem(n) for n in names]
     settings = {"time_limit": args.time_limit, "seed": args.seed, "n_jobs": args.n_jobs,
                 "rows": args.rows, "noise": 0.0, "check_timeout": args.check_timeout,
-                "positive": args.positive, "python": platform.python_version(),
+                "positive": args.positive, "params": params, "python": platform.python_version(),
                 "cpus": os.cpu_count(), "machine": platform.platform()}
     print(f"feynman recovery: {len(problems)} problems, time_limit={args.time_limit:g}s, "
           f"n_jobs={args.n_jobs}, rows={args.rows}, seed={args.seed}", flush=True)
@@ -68,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             X, y = p.sample(args.rows, seed=args.seed)
             r = run_eurisko(p, X, y, time_limit=args.time_limit, max_evals=None,
                             seed=args.seed, n_jobs=args.n_jobs,
-                            check_timeout=args.check_timeout, positive=args.positive)
+                            check_timeout=args.check_timeout, positive=args.positive,
+                            params=params)
             results.append({"problem": p.name, "truth": str(p.formula), **r})
             print(f"  {p.name:<9} found={'yes' if r['found'] else 'no':<3} "
                   f"any={'yes' if r['any'] else 'no':<3} {r['seconds']:6.1f}s "

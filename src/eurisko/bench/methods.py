@@ -414,10 +414,12 @@ def available_methods(names: Sequence[str]) -> tuple[list[Method], dict[str, str
 
 def run_eurisko(problem, X, y, *, time_limit: float | None, max_evals: int | None, seed: int,
                 n_jobs: int, check_timeout: float, positive: bool,
-                stop_at_first: bool = False) -> dict:
-    """One eurisko fit on one problem, and the exact-recovery verdicts on its front."""
+                stop_at_first: bool = False, params: dict | None = None) -> dict:
+    """One eurisko fit on one problem, and the exact-recovery verdicts on its front.
+
+    ``params``: further `SymbolicRegressor` settings (for tuning experiments)."""
     fit = fit_eurisko(X, y, time_limit=time_limit, max_evals=max_evals, seed=seed,
-                      threads=n_jobs)
+                      threads=n_jobs, **(params or {}))
     return _front_summary(fit, problem, check_timeout, positive, stop_at_first)
 
 
