@@ -186,3 +186,15 @@ def test_budget_is_kept_to_within_a_step(n_jobs):
     model = quick(max_evals=15_000, n_jobs=n_jobs, operators=["add", "mul", "sin", "exp"]).fit(X, y)
     assert model.stop_reason_ == "evaluation budget"
     assert 15_000 <= model.n_evals_ <= 15_000 * 1.15
+
+
+def test_importing_the_regressor_does_not_import_sympy():
+    # SymPy costs about 0.6 s of start-up; the CLI must reach its first progress line fast,
+    # so SymPy loads only when a front is written out as formulas.
+    import subprocess
+    import sys
+
+    code = "import sys, eurisko.regressor; print('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "False"

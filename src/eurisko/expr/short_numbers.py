@@ -12,8 +12,10 @@ an unsnapped one practically never is.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import sympy as sp
+if TYPE_CHECKING:
+    import sympy as sp
 
 MAX_DENOMINATOR = 12
 MAX_NUMERATOR = 10**6
@@ -53,6 +55,7 @@ def as_sympy(v: float) -> sp.Expr | None:
     exactly (1/4 is 0.25)."""
     if not math.isfinite(v) or v == 0.0 or v == int(v):
         return None
+    import sympy as sp  # here, not at the top: the search imports this module, start-up counts
     for q in range(1, MAX_DENOMINATOR + 1):
         p, value = _fraction(v, q)
         if value == v and abs(p) <= MAX_NUMERATOR:
