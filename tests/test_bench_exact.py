@@ -152,3 +152,9 @@ def test_formula_parser_reads_operon_and_pmlb_spellings():
     assert parse_formula("(1.5 * x) ^ 2 + arcsin(x)", ["x"]) == (1.5 * x) ** 2 + sp.asin(x)
     assert parse_formula("3/5*x", ["x"], rational=True) == sp.Rational(3, 5) * x
     assert parse_formula("0.25*x", ["x"], rational=True) == x / 4
+
+
+def test_a_model_undefined_where_the_law_is_real_is_screened_out():
+    # sqrt(x - 5) is imaginary on all of [1, 3]: numbers can say no without SymPy
+    assert exact._screen(sp.sqrt(x - 5), x, [x], {"x": (1.0, 3.0)}) == (False, False)
+    assert exact._screen(2 * x, x, [x], {"x": (1.0, 3.0)}) == (False, True)  # ratio 2

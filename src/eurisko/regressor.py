@@ -86,8 +86,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     n_islands : int, optional
         Number of islands (default ``8 * n_jobs``). Each worker evaluates the children of
         all its islands in one batch, so more islands per worker amortise the per-call cost
-        of evaluation and LM: on Feynman problems 8 islands per worker bred about twice the
-        children per second of 2, and found the same laws in less time.
+        of evaluation and LM; on ten Feynman problems 8 islands per worker found the same
+        laws as 2 in less time (docs/benchmarks.md, section 2).
     n_jobs : int, optional
         Worker processes (default: all cores). ``1`` runs in this process.
     time_limit : float or None, default 60

@@ -192,10 +192,14 @@ def _screen(model: sp.Expr, truth: sp.Expr, symbols: list[sp.Symbol],
     return diff_ok, ratio_ok
 
 
+def _undefined(e: sp.Expr) -> bool:
+    return e.has(sp.nan, sp.zoo, sp.oo, -sp.oo)
+
+
 def _is_free_constant(e: sp.Expr, variables: set, nonzero: bool) -> bool:
     if e.free_symbols & variables:
         return False
-    if e.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+    if _undefined(e):
         return False
     return not (nonzero and e.is_zero is not False)
 
@@ -221,7 +225,7 @@ def _check_payload(payload: dict) -> dict:
     candidates = []
     for label, rule in _ROUNDINGS:
         m = _rounded(model, rule)
-        if m == 0 or m.is_zero or m.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        if m == 0 or m.is_zero or _undefined(m):
             continue  # 0, or undefined once rounded (log of a constant rounded to 0)
         diff_ok, ratio_ok = _screen(m, truth, symbols, payload.get("ranges"))
         if diff_ok:
@@ -246,7 +250,7 @@ def _check_payload(payload: dict) -> dict:
             return verdict(label, kind, s, "after simplify")
         simplified.append((label, kind, s))
     for label, kind, s in simplified:  # SRBench's is_constant: derivatives that vanish
-        if s.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        if _undefined(s):
             continue  # nan is "constant" to SymPy, never a recovered law
         if s.is_constant(*symbols) is True:
             at_two = _numeric_values(s, symbols, [[2] * len(symbols)])[0]

@@ -66,12 +66,9 @@ def as_sympy(v: float) -> sp.Expr | None:
             while d % 5 == 0:
                 d //= 5
             return r if d != 1 else None
-    for q in range(1, MAX_DENOMINATOR + 1):
-        p, value = _pi_multiple(v, q)
-        if p != 0 and value == v and abs(p) <= MAX_NUMERATOR:
-            return sp.Rational(p, q) * sp.pi
-    for q in range(1, MAX_DENOMINATOR + 1):
-        p, value = _pi_fraction(v, q)
-        if p != 0 and value == v and abs(p) <= MAX_NUMERATOR:
-            return sp.Rational(p, q) / sp.pi
+    for make, pi_power in ((_pi_multiple, 1), (_pi_fraction, -1)):
+        for q in range(1, MAX_DENOMINATOR + 1):
+            p, value = make(v, q)
+            if p != 0 and value == v and abs(p) <= MAX_NUMERATOR:
+                return sp.Rational(p, q) * sp.pi**pi_power
     return None

@@ -105,7 +105,7 @@ class IslandGroup:
         so that a search stops within one step of its budget rather than one epoch (an epoch
         of a search whose formulas carry many constants costs thousands of evaluations)."""
         hof = HallOfFame()
-        evals_before = sum(isl.n_evals for isl in self.islands)
+        evals_before = self.n_evals()
         for i, isl in zip(self.ids, self.islands, strict=True):
             isl.receive(immigrants.get(i, []))
             hof.update(isl.programs, isl.losses, isl.scales)
@@ -128,7 +128,7 @@ class IslandGroup:
                 break
         return {
             "hof": hof,
-            "n_evals": sum(isl.n_evals for isl in self.islands) - evals_before,
+            "n_evals": self.n_evals() - evals_before,
             "populations": {i: list(isl.programs) for i, isl in zip(self.ids, self.islands,
                                                                    strict=True)},
             "emigrants": {i: isl.best(self.config.n_migrants)
