@@ -13,7 +13,7 @@ from eurisko.evaluate.reference import eval_program
 from eurisko.expr.operators import DEFAULT_OPERATORS, op_code
 from eurisko.expr.program import Program
 from eurisko.search.checkpoint import load_state, save_state
-from eurisko.search.engine import SearchState, run_search
+from eurisko.search.engine import SearchState, _exact_mark, run_search
 from eurisko.search.front import fold_scaling, select_index
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import SearchConfig
@@ -83,6 +83,23 @@ def test_hall_of_fame_front_is_strictly_improving():
     front = hof.front()
     assert [c for c, *_ in front] == [1, 3]
     assert [loss for _, _, loss, _ in front] == [5.0, 1.0]
+
+
+def test_each_simpler_exact_fit_restarts_the_wait():
+    x = Program(np.array([0]), np.array([0]), np.zeros(0))
+    add = op_code("add")
+    big = Program(np.array([0, 0, add, 0, add]), np.array([0, 0, 0, 0, 0]), np.zeros(0))
+    mid = Program(np.array([0, 0, add]), np.array([0, 0, 0]), np.zeros(0))
+    hof = HallOfFame()
+    hof.update([x, big], np.array([1.0, 1e-30]), np.zeros((2, 2)))
+    mark = _exact_mark(hof, 1e-20, None, None, 500)
+    assert mark == (big.complexity(), 500)  # first exact fit: stop at 1000
+    assert _exact_mark(hof, 1e-20, *mark, 800) == mark  # nothing new
+    hof.update([mid], np.array([1e-29]), np.zeros((1, 2)))
+    assert _exact_mark(hof, 1e-20, *mark, 900) == (mid.complexity(), 900)  # wait to 1800
+    hof.update([x], np.array([1e-10]), np.zeros((1, 2)))  # better, not exact: no restart
+    assert _exact_mark(hof, 1e-20, mid.complexity(), 900, 1200) == (mid.complexity(), 900)
+    assert _exact_mark(HallOfFame(), 1e-20, None, None, 10) == (None, None)
 
 
 def test_selection_prefers_the_knee_and_ties_exact_fits():

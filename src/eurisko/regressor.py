@@ -99,9 +99,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     exact_fit_tol : float or None, default 1e-14
         A formula whose mean squared error is at most this share of ``var(y)`` (1 - R^2 at
         most 1e-14: the data are fitted to float64 rounding) counts as exact. Once one exists
-        the search goes on for as many evaluations as it took to find it, looking for a
-        simpler exact form, and then stops (``stop_reason_ == "exact fit"``). Noisy data never
-        get there. ``None`` searches the whole budget.
+        the search goes on looking for a simpler exact form, and stops (``stop_reason_ ==
+        "exact fit"``) when the smallest exact formula has not shrunk for as many evaluations
+        as the search had spent when it last shrank. Noisy data never get there. ``None``
+        searches the whole budget.
     linear_scaling : bool, default True
         Rate a formula f by the best ``a + b * f`` during the search; the front shows the
         formulas with ``a`` and ``b`` folded in.

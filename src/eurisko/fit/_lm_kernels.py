@@ -154,3 +154,94 @@ def damped_steps(A, g, mu, m, k, idx, diag_floor):  # pragma: no cover - compile
         pred_red[q] = red
         step[q] = np.sqrt(sq)
     return delta, pred_red, step
+
+
+@njit(cache=True, nogil=True)
+def take_programs(codes, args, noff, coff, consts, idx):  # pragma: no cover - compiled
+    """Programs ``idx`` of a batch, their constants read from ``consts`` (one pass; the numpy
+    version was a dozen small calls, twice per LM round)."""
+    n = idx.shape[0]
+    new_noff = np.zeros(n + 1, dtype=np.int64)
+    new_coff = np.zeros(n + 1, dtype=np.int64)
+    for q in range(n):
+        p = idx[q]
+        new_noff[q + 1] = new_noff[q] + noff[p + 1] - noff[p]
+        new_coff[q + 1] = new_coff[q] + coff[p + 1] - coff[p]
+    out_codes = np.empty(new_noff[n], dtype=codes.dtype)
+    out_args = np.empty(new_noff[n], dtype=args.dtype)
+    out_consts = np.empty(new_coff[n], dtype=np.float64)
+    for q in range(n):
+        p = idx[q]
+        a, b = noff[p], new_noff[q]
+        for j in range(new_noff[q + 1] - b):
+            out_codes[b + j] = codes[a + j]
+            out_args[b + j] = args[a + j]
+        a, b = coff[p], new_coff[q]
+        for j in range(new_coff[q + 1] - b):
+            out_consts[b + j] = consts[a + j]
+    return out_codes, out_args, new_noff, out_consts, new_coff
+
+
+@njit(cache=True, nogil=True)
+def propose_steps(consts, coff, k, idx, delta, step, tol, active, mu, nu
+                  ):  # pragma: no cover - compiled
+    """Sort the steps of programs ``idx``: a step shorter than ``tol`` relative to the
+    constants ends the program; a non-finite one raises its damping; the rest are taken.
+
+    Returns the positions (into ``idx``) of the steps taken and the constants with those
+    steps added (a full copy: the trial point).
+    """
+    n = idx.shape[0]
+    go = np.empty(n, dtype=np.int64)
+    n_go = 0
+    trial = consts.copy()
+    for q in range(n):
+        p = idx[q]
+        sq = 0.0
+        for i in range(k[p]):
+            sq += consts[coff[p] + i] ** 2
+        s = step[q]
+        if s <= tol * (np.sqrt(sq) + tol):
+            active[p] = False
+        elif not np.isfinite(s):
+            mu[p] *= nu[p]
+            nu[p] *= 2.0
+        else:
+            go[n_go] = q
+            n_go += 1
+            for i in range(k[p]):
+                trial[coff[p] + i] += delta[q, i]
+    return go[:n_go], trial
+
+
+@njit(cache=True, nogil=True)
+def judge_steps(idx, trial_loss, trial_scale, pred_red, consts, trial, coff, k, loss, scale,
+                stale, mu, nu, active, sw, tol, loss_floor, mu_max
+                ):  # pragma: no cover - compiled
+    """Accept the trial steps of programs ``idx`` that lowered the loss (Nielsen's update of
+    the damping from the gain ratio), reject the others (damping up; past ``mu_max`` the
+    program stops); a program also stops when its gain was below ``tol`` or its loss is at
+    the floor."""
+    for q in range(idx.shape[0]):
+        p = idx[q]
+        t = trial_loss[q]
+        old = loss[p]
+        if np.isfinite(t) and t < old:
+            for i in range(k[p]):
+                consts[coff[p] + i] = trial[coff[p] + i]
+            loss[p] = t
+            scale[p, 0] = trial_scale[q, 0]
+            scale[p, 1] = trial_scale[q, 1]
+            stale[p] = True
+            rho = sw * (old - t) / (pred_red[q] if pred_red[q] > 0 else np.inf)
+            if np.isnan(rho):
+                rho = 0.0
+            mu[p] *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            nu[p] = 2.0
+            if old - t <= tol * old or t <= loss_floor:
+                active[p] = False
+        else:
+            mu[p] *= nu[p]
+            nu[p] *= 2.0
+            if mu[p] > mu_max:
+                active[p] = False

@@ -25,7 +25,13 @@ import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset, Losses
 from eurisko.expr.program import Program, ProgramBatch
-from eurisko.fit._lm_kernels import damped_steps, normal_equations
+from eurisko.fit._lm_kernels import (
+    damped_steps,
+    judge_steps,
+    normal_equations,
+    propose_steps,
+    take_programs,
+)
 
 __all__ = ["FitResult", "fit_constants", "fit_program"]
 
@@ -65,30 +71,12 @@ class FitResult:
                             batch.const_offsets)
 
 
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + n)`` for each pair, without a Python loop."""
-    lens = np.asarray(lens, dtype=np.int64)
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(lens)
-    return (np.arange(total, dtype=np.int64) - np.repeat(ends - lens, lens)
-            + np.repeat(np.asarray(starts, dtype=np.int64), lens))
-
-
 def _subset(batch: ProgramBatch, idx: np.ndarray, consts: np.ndarray) -> ProgramBatch:
     """Programs ``idx`` of ``batch`` with their constants taken from the flat ``consts``."""
-    noff = np.asarray(batch.node_offsets, dtype=np.int64)
-    coff = np.asarray(batch.const_offsets, dtype=np.int64)
-    nlen = noff[idx + 1] - noff[idx]
-    clen = coff[idx + 1] - coff[idx]
-    nodes = _ranges(noff[idx], nlen)
-    cidx = _ranges(coff[idx], clen)
-    new_noff = np.zeros(len(idx) + 1, dtype=np.int64)
-    new_coff = np.zeros(len(idx) + 1, dtype=np.int64)
-    np.cumsum(nlen, out=new_noff[1:])
-    np.cumsum(clen, out=new_coff[1:])
-    return ProgramBatch(batch.codes[nodes], batch.args[nodes], new_noff, consts[cidx], new_coff)
+    return ProgramBatch(*take_programs(
+        batch.codes, batch.args, np.asarray(batch.node_offsets, dtype=np.int64),
+        np.asarray(batch.const_offsets, dtype=np.int64), consts,
+        np.asarray(idx, dtype=np.int64)))
 
 
 def _check(batch: ProgramBatch, data: Dataset, backend: Backend, max_iter: int, tol: float
@@ -218,47 +206,17 @@ def fit_constants(
             if not len(idx):
                 break
             delta, pred_red, step = damped_steps(A, g, mu, m, k, idx, _DIAG_FLOOR)
-
             # step on the constants only (a and b restart from their closed form)
-            kc = k[idx]
-            cnorm = np.sqrt(np.add.reduceat(consts[_ranges(coff[idx], kc)] ** 2,
-                                            np.concatenate([[0], np.cumsum(kc)[:-1]])))
-            tiny_step = step <= tol * (cnorm + tol)
-            bad_step = ~np.isfinite(step)
-            active[idx[tiny_step]] = False
-            go = ~tiny_step & ~bad_step
-            mu[idx[bad_step]] *= nu[idx[bad_step]]
-            nu[idx[bad_step]] *= 2
-            idx, delta, pred_red, kc = idx[go], delta[go], pred_red[go], kc[go]
-            if not len(idx):
+            go, trial = propose_steps(consts, coff, k, idx, delta, step, tol, active, mu, nu)
+            if not len(go):
                 continue
-
-            trial = consts.copy()
-            flat = _ranges(coff[idx], kc)
-            pos = np.repeat(np.arange(len(idx)), kc)
-            trial[flat] += delta[pos, flat - np.repeat(coff[idx], kc)]
+            idx = idx[go]
             res = backend.losses(_subset(batch, idx, trial), data, ls)
             n_evals += len(idx)
-            tl = np.asarray(res.loss, dtype=np.float64)
-            old = loss[idx]
-            accept = np.isfinite(tl) & (tl < old)
-            rho = sw * (old - tl) / np.where(pred_red > 0, pred_red, np.inf)
-
-            acc = idx[accept]
-            consts[flat[accept[pos]]] = trial[flat[accept[pos]]]
-            loss[acc] = tl[accept]
-            scale[acc] = np.asarray(res.scale, dtype=np.float64)[accept]
-            stale[acc] = True
-            r_acc = np.nan_to_num(rho[accept], nan=0.0)
-            mu[acc] *= np.maximum(1.0 / 3.0, 1.0 - (2.0 * r_acc - 1.0) ** 3)
-            nu[acc] = 2.0
-            done = (old[accept] - tl[accept] <= tol * old[accept]) | (tl[accept] <= loss_floor)
-            active[acc[done]] = False
-
-            rej = idx[~accept]
-            mu[rej] *= nu[rej]
-            nu[rej] *= 2.0
-            active[rej[mu[rej] > _MU_MAX]] = False
+            judge_steps(idx, np.asarray(res.loss, dtype=np.float64),
+                        np.asarray(res.scale, dtype=np.float64), pred_red[go], consts, trial,
+                        coff, k, loss, scale, stale, mu, nu, active, sw, tol, loss_floor,
+                        _MU_MAX)
 
     return FitResult(consts, loss, scale, n_jac, n_evals, n_iter)
 

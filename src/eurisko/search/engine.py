@@ -345,8 +345,9 @@ def run_search(
     """Evolve until a stopping rule fires; returns the final state (never raises on Ctrl-C).
 
     ``exact_tol``: once a formula's loss is at most ``exact_tol * var(y)`` (it fits the data
-    to rounding error), the search runs on for as many evaluations as it took to get there,
-    looking for a simpler exact form, and then stops (``state.stop_reason == "exact fit"``).
+    to rounding error), the search runs on looking for a simpler exact form: it stops
+    (``state.stop_reason == "exact fit"``) once the smallest exact formula has not shrunk for
+    as many evaluations as the fit had spent when it last shrank (`_exact_mark`).
     """
     y = data.y
     w = np.ones_like(y) if data.w is None else data.w
@@ -367,7 +368,8 @@ def run_search(
     deadline = None if time_limit is None else t0 + time_limit
     evals0, t_start = state.n_evals, time.monotonic()
     exact_loss = None if exact_tol is None else exact_tol * y_var
-    exact_at: int | None = None  # evaluations of this fit when the first exact fit appeared
+    exact_size: int | None = None  # complexity of the smallest exact formula so far
+    exact_at: int | None = None  # evaluations of this fit when it appeared
     last_ckpt = time.monotonic()
     pool = None
     busy = False
@@ -424,8 +426,9 @@ def run_search(
                 checkpoint(state)
                 last_ckpt = time.monotonic()
             best = state.hof.best_loss()
-            if exact_at is None and exact_loss is not None and best <= exact_loss:
-                exact_at = state.n_evals - evals0
+            if exact_loss is not None:
+                exact_size, exact_at = _exact_mark(state.hof, exact_loss, exact_size, exact_at,
+                                                   state.n_evals - evals0)
             if deadline is not None and time.monotonic() >= deadline:
                 state.stop_reason = "time limit"
             elif max_evals is not None and state.n_evals >= max_evals:
@@ -457,6 +460,19 @@ def run_search(
     except KeyboardInterrupt:  # Ctrl-C while the last line is drawn: the search is over anyway
         state.interrupted = True
     return state
+
+
+def _exact_mark(hof: HallOfFame, exact_loss: float, size: int | None, at: int | None,
+                spent: int) -> tuple[int | None, int | None]:
+    """The smallest exact formula's complexity and the evaluations spent when it appeared.
+
+    The search stops at twice that count: each simpler exact form found restarts the wait, so
+    a search that keeps simplifying (``16 -> 13 -> 10`` nodes) is not cut off at the first.
+    """
+    exact = [c for c, e in hof.entries.items() if e[1] <= exact_loss]
+    if exact and (size is None or min(exact) < size):
+        return min(exact), spent
+    return size, at
 
 
 def _route_migrants(emigrants: dict[int, list[Migrant]], hof: HallOfFame, n_islands: int,
