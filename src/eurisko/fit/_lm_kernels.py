@@ -1,4 +1,5 @@
-"""Compiled inner steps of batched Levenberg-Marquardt: normal equations and damped solves.
+"""Compiled inner steps of batched Levenberg-Marquardt: normal equations, damped solves, and
+each round's bookkeeping (taking programs out of a batch, proposing and judging steps).
 
 In numpy these were a dozen small array operations per group of programs and per round, and
 their call overhead, not the arithmetic, was most of the search's time with LM on every child.
