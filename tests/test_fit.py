@@ -319,3 +319,18 @@ def test_known_start_losses_are_not_evaluated_again(backend):
     assert given.n_evals == plain.n_evals - 2
     with pytest.raises(ValueError, match="start must hold"):
         fit_constants(batch, data, backend, start=type(start)(start.loss[:1], start.scale[:1]))
+
+
+def test_taking_programs_out_of_a_batch_keeps_shapes_and_reads_new_constants():
+    from eurisko.fit.lm import _subset
+
+    progs = [parse("1.5 * x0 + 2"), parse("x0"), parse("exp(-0.5 * x0) * 3"), parse("sin(x0)")]
+    batch = ProgramBatch.from_programs(progs)
+    consts = batch.consts * 10.0
+    sub = _subset(batch, np.array([2, 1, 0]), consts)
+    want = ProgramBatch.from_programs([progs[2].with_consts(progs[2].consts * 10.0), progs[1],
+                                       progs[0].with_consts(progs[0].consts * 10.0)])
+    for name in ("codes", "args", "node_offsets", "consts", "const_offsets"):
+        np.testing.assert_array_equal(getattr(sub, name), getattr(want, name), err_msg=name)
+    assert sub.codes.dtype == batch.codes.dtype and sub.args.dtype == batch.args.dtype
+    assert _subset(batch, np.zeros(0, dtype=np.int64), consts).n_programs == 0
