@@ -394,6 +394,11 @@ def test_latex():
     ("exp(1)*x0", "2.718281828459045*x0"),
     ("x0*2.0 + x1", "2*x0 + x1"),
     ("sqrt(x0^2)", "sqrt(x0^2)"),
+    ("sqrt(1/(1 - x0))", "1/sqrt(1 - x0)"),  # equal over the reals; SymPy parts them
+    ("sqrt(4/x0)", "2/sqrt(x0)"),
+    ("sqrt(-1/(x0^2 - 1))*x1", "x1/sqrt(1 - x0^2)"),
+    ("(1.0/x0)*x1", "x1/x0"),
+    ("sqrt(-2/(x0*x1))", "sqrt(-2/(x0*x1))"),  # -(x0*x1) would cost a node
     ("log(-1)*x0", "log(-1)*x0"),  # NaN does not fold
     ("1/0 + x0", "1/0 + x0"),
     ("0 - x0", "0 - x0"),  # neg is not used by the program: not brought in

@@ -107,6 +107,10 @@ class _Rules:
                 return a[1]
             if ac == t.DIV and t.DIV in self.allowed:
                 return self.binary(t.DIV, a[2], a[1])
+        elif code == t.SQRT:
+            out = self.root_of_quotient(a)
+            if out is not None:
+                return out
         elif code == t.SIN or code == t.COS:
             out = self.phase(code, a)
             if out is not None:
@@ -139,6 +143,27 @@ class _Rules:
         if s == 1 and r == k:
             return None
         return (code, self.add(x, (CONST, r)))
+
+    def root_of_quotient(self, a: Node) -> Node | None:
+        """``sqrt(1/w)`` as ``1/sqrt(w)`` and ``sqrt(k/w)`` as ``sqrt(|k|)/sqrt(±w)``.
+
+        Equal over the reals wherever the left side is finite (both need ``k/w >= 0``); a
+        complex-valued checker such as SymPy tells ``sqrt(1/w)`` from ``1/sqrt(w)`` (they part
+        on negative ``w``), and the law is usually written the second way: ``m/sqrt(1 - v^2/c^2)``
+        rather than ``m*sqrt(-1/((v/c)^2 - 1))``. For ``k < 0`` only when ``-w`` costs no node.
+        """
+        t = self.t
+        if a[0] == t.INV:
+            return self.unary(t.INV, self.unary(t.SQRT, a[1]))
+        if a[0] != t.DIV or a[1][0] != CONST or not a[1][1]:
+            return None
+        k, w = a[1][1], a[2]
+        if k < 0:
+            nw = (t.SUB, w[2], w[1]) if w[0] == t.SUB else self.negate(w)
+            if nw is None or _size(nw) > _size(w):
+                return None
+            k, w = -k, nw
+        return self.div((CONST, math.sqrt(k)), self.unary(t.SQRT, w))
 
     def negate(self, a: Node) -> Node | None:
         t = self.t
@@ -275,6 +300,9 @@ class _Rules:
             if out is not None:
                 return out
             return (t.MUL, a, b)
+        for u, v in ((a, b), (b, a)):  # x * (1/y) = x/y
+            if u[0] == t.DIV and u[1] == _ONE:
+                return self.div(v, u[2])
         if a == b and t.SQUARE in self.allowed:
             return self.unary(t.SQUARE, a)
         if a[0] == t.NEG and b[0] == t.NEG:
@@ -355,6 +383,12 @@ class _Rules:
         if t.DIV in self.allowed:
             return self.div((CONST, K), x)
         return None
+
+
+def _size(node: Node) -> int:
+    if node[0] in (VAR, CONST):
+        return 1
+    return 1 + sum(_size(c) for c in node[1:])
 
 
 def _allowed(program: Program, operators: Iterable[str] | None) -> set[int]:
