@@ -345,6 +345,30 @@ def test_tidy_snaps_constants_and_expands_products():
     assert expanded(parse("exp(x - 1)*(y + 2)", names), DEFAULT_OPERATORS) is None
 
 
+def test_tidy_writes_square_roots_of_quotients_as_the_law_is_written():
+    from eurisko.bench.exact import is_exact_recovery
+    from eurisko.expr.parser import parse, parse_sympy
+    from eurisko.expr.printing import to_string
+    from eurisko.expr.sympy_bridge import to_sympy
+    from eurisko.search.tidy import reciprocal_roots
+
+    names = ["m", "v", "c"]
+    law = parse_sympy("m/sqrt(1 - v^2/c^2)", names)
+    for found in ("sqrt(c/(c - v^2/c))*m", "m*sqrt(-(-1/(c - v)*c)/((v + c)/c))",
+                  "sqrt(c*(c*(-1/(v - c))/(v + c)))*m"):
+        p = parse(found, names)
+        # the same function over the reals, which SymPy's complex square root does not see
+        assert not is_exact_recovery(to_sympy(p, names), law)
+        q = reciprocal_roots(p, DEFAULT_OPERATORS)
+        assert to_string(q, names) == "m/sqrt(1 - v^2/c^2)"
+        assert is_exact_recovery(to_sympy(q, names), law)
+        rng = np.random.default_rng(1)
+        X = np.stack([rng.uniform(1, 5, 50), rng.uniform(1, 2, 50), rng.uniform(3, 10, 50)])
+        np.testing.assert_allclose(eval_program(q, X), eval_program(p, X), rtol=1e-12)
+    for kept in ("sqrt(v)*m", "sqrt(v/c)", "sqrt(c*v + 1)", "m*v"):  # nothing smaller to write
+        assert reciprocal_roots(parse(kept, names), DEFAULT_OPERATORS) is None
+
+
 def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():
     from eurisko.expr.parser import parse
     from eurisko.expr.printing import to_string

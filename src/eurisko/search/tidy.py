@@ -4,6 +4,10 @@ rounds constants) wants it, each kept only where the data show it loses nothing.
 - Snapped constants: ``9.999999999993*y - 3.333333333331*x^3`` is ``10*y - 10/3*x^3``, and
   ``cos(t - 0.785398163397692)`` is ``cos(t - pi/4)``; a constant within 1e-9 (relative) of
   p/q or p*pi/q (q up to 12) becomes it, and `to_sympy` then writes it so.
+- Reciprocal roots: ``m*sqrt(c/(c - v^2/c))`` is ``m/sqrt(1 - v^2/c^2)``. Over the reals
+  ``sqrt(E) = 1/sqrt(1/E)`` wherever either side is defined, but SymPy's complex square root
+  tells them apart (and takes ``|c|`` out of ``sqrt(c^2*X)``), so an exact checker rejects the
+  first form of the law; the rewrite is kept when it is no larger.
 - Expanded products: ``-2*(x*y + (0.70710678*(x - 1.5))^2) + 2.25`` is ``3*x - x^2 - 2*x*y``;
   SymPy's expansion is kept when it is no larger, as the irrational-looking constants of the
   factored form no longer survive rounding to a few digits.
@@ -15,9 +19,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from eurisko.expr.operators import CONST, VAR, op_code
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import nearest_short
 from eurisko.expr.simplify import simplify
+from eurisko.expr.tree import Node, from_tree, to_tree
 
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
 SNAP_ZERO = 1e-12  # ... and one this small (relative to the largest) to be 0
@@ -65,6 +71,61 @@ def expanded(program: Program, operators: Sequence[str] | None) -> Program | Non
     return q if len(q) < len(_snapped_simple(program, operators)) else None
 
 
+ROOT_ARG_MAX = 20  # nodes under a sqrt worth handing to SymPy
+
+
+def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Program | None:
+    """``program`` with each ``sqrt(E)`` written ``1/sqrt(F)``, ``F`` being SymPy's reduced
+    ``1/E``, where that makes the whole no larger; else None."""
+    import sympy as sp
+
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    sqrt, div = op_code("sqrt"), op_code("div")
+    if sqrt not in program.codes or (div not in program.codes and operators is not None
+                                     and "div" not in operators):
+        return None
+    hit = False
+
+    def flip(arg: Node) -> Node | None:
+        e = to_sympy(from_tree(arg))
+        if e.has(sp.Abs):
+            return None
+        best = None
+        for f in {sp.cancel(1 / e), sp.expand(sp.cancel(1 / e))}:
+            if f.has(sp.zoo, sp.nan, sp.oo, sp.I):
+                continue
+            node = to_tree(from_sympy(f, operators=operators))
+            if best is None or _size(node) < _size(best):
+                best = node
+        return None if best is None else (div, (CONST, 1.0), (sqrt, best))
+
+    def walk(node: Node) -> Node:
+        nonlocal hit
+        if node[0] in (VAR, CONST):
+            return node
+        node = (node[0], *(walk(c) for c in node[1:]))
+        if node[0] == sqrt and _size(node[1]) <= ROOT_ARG_MAX:
+            new = flip(node[1])
+            if new is not None and _size(new) <= _size(node) + 1:  # the 1 usually folds away
+                hit = True
+                return new
+        return node
+
+    try:
+        tree = walk(to_tree(program))
+        if not hit:
+            return None
+        q = simplify(from_tree(tree), operators)
+    except (ValueError, TypeError, RecursionError, OverflowError, ZeroDivisionError):
+        return None
+    return q if len(q) <= len(program) else None
+
+
+def _size(node: Node) -> int:
+    return 1 if node[0] in (VAR, CONST) else 1 + sum(_size(c) for c in node[1:])
+
+
 def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Program:
     s = snapped(program)
     return simplify(program if s is None else s, operators)
@@ -72,10 +133,11 @@ def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Progra
 
 def tidied(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolerance: Callable,
            operators: Sequence[str] | None) -> tuple[list[Program], np.ndarray]:
-    """Expand, then snap constants; each rewrite kept where ``evaluate`` gives it a loss
-    within ``tolerance(old_loss)``."""
+    """Flip square roots, expand, then snap constants; each rewrite kept where ``evaluate``
+    gives it a loss within ``tolerance(old_loss)``."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
-    for rewrite in (lambda p: expanded(p, operators),
+    for rewrite in (lambda p: reciprocal_roots(p, operators),
+                    lambda p: expanded(p, operators),
                     lambda p: None if snapped(p) is None else _snapped_simple(p, operators)):
         trial = {i: q for i, p in enumerate(programs)
                  if np.isfinite(losses[i]) and (q := rewrite(p)) is not None}
