@@ -27,6 +27,7 @@ from eurisko.expr.tree import Node, from_tree, to_tree
 
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
 SNAP_ZERO = 1e-12  # ... and one this small (relative to the largest) to be 0
+MAX_TERMS = 200  # expansions that could be longer are not tried: ((a + b)^2)^...^2 never ends
 
 Losses = Callable[[list[Program]], np.ndarray]
 
@@ -55,7 +56,7 @@ def expanded(program: Program, operators: Sequence[str] | None) -> Program | Non
 
     try:
         e = to_sympy(program)
-        if not e.has(sp.Add) or not e.has(sp.Mul, sp.Pow):
+        if not e.has(sp.Add) or not e.has(sp.Mul, sp.Pow) or _terms(e) > MAX_TERMS:
             return None
         x = sp.expand(e, power_exp=False, log=False)
         if x == e:
@@ -89,7 +90,7 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
 
     def flip(arg: Node) -> Node | None:
         e = to_sympy(from_tree(arg))
-        if e.has(sp.Abs):
+        if e.has(sp.Abs) or _terms(e) > MAX_TERMS:
             return None
         best = None
         for f in {sp.cancel(1 / e), sp.expand(sp.cancel(1 / e))}:
@@ -120,6 +121,25 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
     except (ValueError, TypeError, RecursionError, OverflowError, ZeroDivisionError):
         return None
     return q if len(q) <= len(program) else None
+
+
+def _terms(e) -> int:
+    """An upper bound on the terms of ``e`` fully expanded (capped just above MAX_TERMS)."""
+    import sympy as sp
+
+    cap = MAX_TERMS + 1
+    if e.is_Add:
+        return min(cap, sum(_terms(a) for a in e.args))
+    if e.is_Mul:
+        n = 1
+        for a in e.args:
+            n = min(cap, n * _terms(a))
+        return n
+    if e.is_Pow and e.exp.is_Integer and e.exp > 1:
+        base = _terms(e.base)
+        return 1 if base == 1 else min(cap, base ** min(int(e.exp), 64))
+    inner = [_terms(a) for a in e.args if isinstance(a, sp.Expr)]
+    return max([1, *inner])  # a function's argument is expanded on its own
 
 
 def _size(node: Node) -> int:
