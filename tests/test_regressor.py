@@ -77,6 +77,8 @@ def test_sample_weight_ignores_zero_weight_rows():
         (np.ones((3, 2)), np.ones(3), {"operators": ["add", "frobnicate"]}, "unknown operator"),
         (np.ones((3, 2)), np.ones(3), {"time_limit": None, "max_evals": None}, "never stop"),
         (np.ones((3, 2)), np.ones(3), {"lm_rows": 0}, "lm_rows must be an integer"),
+        (np.ones((3, 2)), np.ones(3), {"migration_interval": 0}, "migration_interval must be"),
+        (np.ones((3, 2)), np.ones(3), {"migration_interval": 2.5}, "migration_interval must be"),
     ],
 )
 def test_bad_input_gives_one_line_advice(X, y, kw, match):

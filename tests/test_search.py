@@ -144,6 +144,30 @@ def test_search_is_reproducible_with_a_seed_and_max_evals():
     assert runs[0].hof.best_loss() < np.var(data.y)
 
 
+@pytest.mark.parametrize("interval", [1, 3])
+def test_islands_take_in_migrants_every_migration_interval_epochs(interval, monkeypatch):
+    from eurisko.search.island import Island
+
+    arrivals: list[int] = []  # island epoch (counted by its receive calls) with migrants
+    calls: dict[int, int] = {}
+    receive = Island.receive
+
+    def spy(self, migrants):
+        calls[id(self)] = calls.get(id(self), 0) + 1
+        if migrants:
+            arrivals.append(calls[id(self)] - 1)  # epochs run before this one
+        receive(self, migrants)
+
+    monkeypatch.setattr(Island, "receive", spy)
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
+                       steps_per_epoch=1, migration_interval=interval)
+    run_search(_data(), cfg, seed=0, n_jobs=1, max_evals=8000)
+    epochs = max(calls.values())
+    assert epochs > 3 * interval
+    assert arrivals and all(e % interval == 0 and e > 0 for e in arrivals)
+    assert len(arrivals) == 2 * ((epochs - 1) // interval)  # both islands, every time
+
+
 def test_search_reports_progress_and_stops_on_interrupt():
     data = _data()
     cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
@@ -343,6 +367,11 @@ def test_tidy_snaps_constants_and_expands_products():
               names)
     assert to_string(expanded(f, DEFAULT_OPERATORS), names) == "3*x - x^2 - 2*x*y"
     assert expanded(parse("exp(x - 1)*(y + 2)", names), DEFAULT_OPERATORS) is None
+    # a search's (((s)^2)^2...)^2 of a sum would expand to millions of terms: not tried
+    nest = "(x*y + x/(y + 0.5) - 63.01)"
+    for _ in range(7):
+        nest = f"({nest})^2"
+    assert expanded(parse(nest + " - 0.002", names), DEFAULT_OPERATORS) is None
 
 
 def test_tidy_writes_square_roots_of_quotients_as_the_law_is_written():

@@ -1,7 +1,8 @@
 """Runs the islands: in this process (``n_jobs=1``) or in worker processes, epoch by epoch.
 
 An epoch is a fixed number of breeding steps on every island of a process. Between epochs the
-main process merges the halls of fame, moves migrants between islands, reports progress, saves
+main process merges the halls of fame, moves migrants between islands (to each island after
+every ``migration_interval`` of its epochs), reports progress, saves
 a checkpoint and checks the stopping rules (time, evaluations, loss threshold, exact fit,
 Ctrl-C). Counting work in steps rather than seconds is what makes ``n_jobs=1`` with
 ``max_evals`` reproducible. Worker processes are not kept in step: each gets its next epoch
@@ -375,6 +376,7 @@ def run_search(
     busy = False
     populations: dict[int, list[Program]] = {}
     immigrants: dict[int, list[Migrant]] = {}
+    island_epochs = [0] * n_islands  # epochs each island has run in this fit
 
     def report(done: bool) -> None:
         if progress is None:
@@ -400,6 +402,8 @@ def run_search(
                 state.hof.merge(r["hof"])
                 state.n_evals += r["n_evals"]
                 populations.update(r["populations"])
+                for i in r["populations"]:
+                    island_epochs[i] += 1
                 emigrants.update(r["emigrants"])
             state.populations = [populations.get(i, []) for i in range(n_islands)]
             state.epoch += 1
@@ -422,6 +426,8 @@ def run_search(
             absorb(results)
             immigrants = _route_migrants(emigrants, state.hof, n_islands, mig_rng,
                                          config.n_migrants)
+            every = max(1, config.migration_interval)
+            immigrants = {i: m for i, m in immigrants.items() if island_epochs[i] % every == 0}
             if checkpoint and time.monotonic() - last_ckpt >= checkpoint_every:
                 checkpoint(state)
                 last_ckpt = time.monotonic()

@@ -44,6 +44,10 @@ class SearchConfig:
     optimize_probability: float = 1.0
     optimizer_iterations: int = 8
     n_migrants: int = 5
+    # Each island takes in migrants after every this many of its epochs; hearing from the
+    # others after every epoch, all islands chase the same formulas (SymbolicRegressor's
+    # migration_interval says what was measured).
+    migration_interval: int = 10
     linear_scaling: bool = True
     # LM polishes constants on this many rows drawn once from the data (all rows when there
     # are fewer); the child is then judged on every row. Constants that fit a few hundred rows
