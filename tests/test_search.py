@@ -396,6 +396,10 @@ def test_tidy_writes_square_roots_of_quotients_as_the_law_is_written():
         np.testing.assert_allclose(eval_program(q, X), eval_program(p, X), rtol=1e-12)
     for kept in ("sqrt(v)*m", "sqrt(v/c)", "sqrt(c*v + 1)", "m*v"):  # nothing smaller to write
         assert reciprocal_roots(parse(kept, names), DEFAULT_OPERATORS) is None
+    nest = "(m*v + m/(v + 0.5) - 63.01)"  # 1/E would expand to millions of terms: not tried
+    for _ in range(6):
+        nest = f"({nest})^2"
+    assert reciprocal_roots(parse(f"sqrt(1/{nest})", names), DEFAULT_OPERATORS) is None
 
 
 def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():

@@ -19,7 +19,7 @@ import numpy as np
 
 from eurisko.expr.operators import _BUILTINS, _BY_NAME, _REGISTRY, CONST, VAR, op_code
 from eurisko.expr.program import Program
-from eurisko.expr.tree import Node, from_tree, to_tree
+from eurisko.expr.tree import Node, from_tree, node_count, to_tree
 
 _BUILTIN = {op.name: op for op in _BUILTINS}
 _ZERO: Node = (CONST, 0.0)
@@ -160,7 +160,7 @@ class _Rules:
         k, w = a[1][1], a[2]
         if k < 0:
             nw = (t.SUB, w[2], w[1]) if w[0] == t.SUB else self.negate(w)
-            if nw is None or _size(nw) > _size(w):
+            if nw is None or node_count(nw) > node_count(w):
                 return None
             k, w = -k, nw
         return self.div((CONST, math.sqrt(k)), self.unary(t.SQRT, w))
@@ -383,12 +383,6 @@ class _Rules:
         if t.DIV in self.allowed:
             return self.div((CONST, K), x)
         return None
-
-
-def _size(node: Node) -> int:
-    if node[0] in (VAR, CONST):
-        return 1
-    return 1 + sum(_size(c) for c in node[1:])
 
 
 def _allowed(program: Program, operators: Iterable[str] | None) -> set[int]:

@@ -61,6 +61,11 @@ def subtree_start(codes: np.ndarray, i: int) -> int:
     return int(i - subtree_sizes(codes[: i + 1])[i] + 1)
 
 
+def node_count(node: Node) -> int:
+    """Nodes of a tree (the length its program will have)."""
+    return 1 if node[0] in (VAR, CONST) else 1 + sum(node_count(c) for c in node[1:])
+
+
 def to_tree(program: Program) -> Node:
     """The nested-tuple view of ``program`` (see the module docstring)."""
     ar = _arities()

@@ -23,7 +23,7 @@ from eurisko.expr.operators import CONST, VAR, op_code
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import nearest_short
 from eurisko.expr.simplify import simplify
-from eurisko.expr.tree import Node, from_tree, to_tree
+from eurisko.expr.tree import Node, from_tree, node_count, to_tree
 
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
 SNAP_ZERO = 1e-12  # ... and one this small (relative to the largest) to be 0
@@ -97,7 +97,7 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
             if f.has(sp.zoo, sp.nan, sp.oo, sp.I):
                 continue
             node = to_tree(from_sympy(f, operators=operators))
-            if best is None or _size(node) < _size(best):
+            if best is None or node_count(node) < node_count(best):
                 best = node
         return None if best is None else (div, (CONST, 1.0), (sqrt, best))
 
@@ -106,9 +106,10 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
         if node[0] in (VAR, CONST):
             return node
         node = (node[0], *(walk(c) for c in node[1:]))
-        if node[0] == sqrt and _size(node[1]) <= ROOT_ARG_MAX:
+        if node[0] == sqrt and node_count(node[1]) <= ROOT_ARG_MAX:
             new = flip(node[1])
-            if new is not None and _size(new) <= _size(node) + 1:  # the 1 usually folds away
+            # one node more is fine here: the 1 of 1/sqrt(F) usually folds away
+            if new is not None and node_count(new) <= node_count(node) + 1:
                 hit = True
                 return new
         return node
@@ -135,15 +136,11 @@ def _terms(e) -> int:
         for a in e.args:
             n = min(cap, n * _terms(a))
         return n
-    if e.is_Pow and e.exp.is_Integer and e.exp > 1:
+    if e.is_Pow and e.exp.is_Integer and abs(e.exp) > 1:  # denominators expand too
         base = _terms(e.base)
-        return 1 if base == 1 else min(cap, base ** min(int(e.exp), 64))
+        return 1 if base == 1 else min(cap, base ** min(abs(int(e.exp)), 64))
     inner = [_terms(a) for a in e.args if isinstance(a, sp.Expr)]
     return max([1, *inner])  # a function's argument is expanded on its own
-
-
-def _size(node: Node) -> int:
-    return 1 if node[0] in (VAR, CONST) else 1 + sum(_size(c) for c in node[1:])
 
 
 def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Program:
