@@ -300,9 +300,10 @@ class _Rules:
             if out is not None:
                 return out
             return (t.MUL, a, b)
-        for u, v in ((a, b), (b, a)):  # x * (1/y) = x/y
-            if u[0] == t.DIV and u[1] == _ONE:
-                return self.div(v, u[2])
+        if b[0] == t.DIV and b[1] == _ONE:  # x * (1/y) = x/y
+            return self.div(a, b[2])
+        if a[0] == t.DIV and a[1] == _ONE:
+            return self.div(b, a[2])
         if a == b and t.SQUARE in self.allowed:
             return self.unary(t.SQUARE, a)
         if a[0] == t.NEG and b[0] == t.NEG:
