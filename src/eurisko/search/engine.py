@@ -424,10 +424,10 @@ def run_search(
                 done = pool.collect()
                 results = [r for _, r in done]
             absorb(results)
-            immigrants = _route_migrants(emigrants, state.hof, n_islands, mig_rng,
-                                         config.n_migrants)
             every = max(1, config.migration_interval)
-            immigrants = {i: m for i, m in immigrants.items() if island_epochs[i] % every == 0}
+            immigrants = _route_migrants(emigrants, state.hof, n_islands, mig_rng,
+                                         config.n_migrants,
+                                         [i for i, e in enumerate(island_epochs) if e % every == 0])
             if checkpoint and time.monotonic() - last_ckpt >= checkpoint_every:
                 checkpoint(state)
                 last_ckpt = time.monotonic()
@@ -482,13 +482,14 @@ def _exact_mark(hof: HallOfFame, exact_loss: float, size: int | None, at: int | 
 
 
 def _route_migrants(emigrants: dict[int, list[Migrant]], hof: HallOfFame, n_islands: int,
-                    rng: np.random.Generator, n_migrants: int) -> dict[int, list[Migrant]]:
-    """Each island gets another island's best and a few hall-of-fame formulas."""
+                    rng: np.random.Generator, n_migrants: int, due: list[int]
+                    ) -> dict[int, list[Migrant]]:
+    """Each island in ``due`` gets another island's best and a few hall-of-fame formulas."""
     out: dict[int, list[Migrant]] = {}
     if n_islands < 1:
         return out
     famous = [hof.entries[c] for c in sorted(hof.entries)]
-    for i in range(n_islands):
+    for i in due:
         incoming: list[Migrant] = []
         if n_islands > 1:
             j = int((i + 1 + rng.integers(n_islands - 1)) % n_islands)

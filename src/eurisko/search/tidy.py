@@ -27,6 +27,7 @@ from eurisko.expr.tree import Node, from_tree, node_count, to_tree
 
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
 SNAP_ZERO = 1e-12  # ... and one this small (relative to the largest) to be 0
+ROOT_ARG_MAX = 20  # nodes under a sqrt worth handing to SymPy
 MAX_TERMS = 200  # expansions that could be longer are not tried: ((a + b)^2)^...^2 never ends
 
 Losses = Callable[[list[Program]], np.ndarray]
@@ -72,9 +73,6 @@ def expanded(program: Program, operators: Sequence[str] | None) -> Program | Non
     return q if len(q) < len(_snapped_simple(program, operators)) else None
 
 
-ROOT_ARG_MAX = 20  # nodes under a sqrt worth handing to SymPy
-
-
 def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Program | None:
     """``program`` with each ``sqrt(E)`` written ``1/sqrt(F)``, ``F`` being SymPy's reduced
     ``1/E``, where that makes the whole no larger; else None."""
@@ -93,7 +91,8 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
         if e.has(sp.Abs) or _terms(e) > MAX_TERMS:
             return None
         best = None
-        for f in {sp.cancel(1 / e), sp.expand(sp.cancel(1 / e))}:
+        r = sp.cancel(1 / e)
+        for f in (r, sp.expand(r)):  # a tuple: a set's order varies with the hash seed
             if f.has(sp.zoo, sp.nan, sp.oo, sp.I):
                 continue
             node = to_tree(from_sympy(f, operators=operators))
