@@ -1,8 +1,7 @@
 """eurisko: discover the mathematical laws hidden in data."""
 
 from eurisko.expr.operators import register_operator
-
-__version__ = "0.1.0"
+from eurisko.version import __version__
 
 __all__ = ["SymbolicRegressor", "register_operator", "__version__"]
 

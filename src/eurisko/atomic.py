@@ -5,9 +5,13 @@ Used by every layer that saves something that matters (checkpoints, results, ben
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def _umask() -> int:
@@ -35,3 +39,30 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Strict JSON (non-finite numbers become ``null``), written atomically."""
+    text = json.dumps(jsonable(obj), indent=1, allow_nan=False)
+    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values from numpy scalars, paths, tuples and the like."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return jsonable(obj.tolist())
+    if callable(obj):
+        return getattr(obj, "__qualname__", type(obj).__name__)
+    return str(obj)

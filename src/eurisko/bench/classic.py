@@ -34,7 +34,7 @@ import numpy as np
 import sympy as sp
 
 from eurisko.bench.feynman import parse_formula
-from eurisko.bench.problem import Problem, Split, _make_split, problem_rng
+from eurisko.bench.problem import Problem, Split, make_split, problem_rng
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "classic"
 BENCHMARKS_CSV = "dso_benchmarks.csv"
@@ -198,7 +198,7 @@ class ClassicProblem(Problem):
         X_train, y_train = self.train_spec.draw(rng, law)
         X_test, y_test = (self.test_spec or self.train_spec).draw(rng, law)
         cols = list(self.variables)
-        return _make_split(pd.DataFrame(X_train, columns=cols), y_train,
+        return make_split(pd.DataFrame(X_train, columns=cols), y_train,
                            pd.DataFrame(X_test, columns=cols), y_test, noise, seed, rng)
 
     def describe(self) -> dict:

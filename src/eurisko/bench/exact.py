@@ -113,7 +113,7 @@ def check_recovery(model: sp.Expr, truth: sp.Expr, timeout: float | None = 30, *
 # --- the check itself (runs in the worker) ------------------------------------------------
 
 
-def _round_decimals(v: float) -> sp.Rational:
+def round_decimals(v: float) -> sp.Rational:
     """SRBench's rounding: below 1e-4 in size is 0, else 3 decimal places."""
     return sp.Integer(0) if abs(v) < _ZERO_BELOW else sp.Rational(f"{v:.3f}")
 
@@ -122,7 +122,7 @@ def _round_significant(v: float) -> sp.Rational:
     return sp.Integer(0) if v == 0 else sp.Rational(f"{v:.3e}")
 
 
-_ROUNDINGS = (("3 decimals", _round_decimals), ("4 significant digits", _round_significant))
+_ROUNDINGS = (("3 decimals", round_decimals), ("4 significant digits", _round_significant))
 
 
 def _rounded(expr: sp.Expr, rule) -> sp.Expr:

@@ -35,7 +35,7 @@ def _round_srbench(expr: sp.Expr) -> sp.Expr:
     floats = expr.atoms(sp.Float)
     if not floats:
         return expr
-    return expr.xreplace({f: exact._round_decimals(float(f)) for f in floats})
+    return expr.xreplace({f: exact.round_decimals(float(f)) for f in floats})
 
 
 def _size_payload(payload: dict) -> dict:

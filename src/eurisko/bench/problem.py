@@ -111,7 +111,7 @@ class Problem:
         order = rng.permutation(len(y))
         n_test = max(1, int(round(TEST_FRACTION * len(y))))
         test, train = order[:n_test], order[n_test:]
-        return _make_split(X.iloc[train].reset_index(drop=True), y[train],
+        return make_split(X.iloc[train].reset_index(drop=True), y[train],
                            X.iloc[test].reset_index(drop=True), y[test], noise, seed, rng)
 
     def describe(self) -> dict[str, Any]:
@@ -126,8 +126,9 @@ def _lambdified(formula: sp.Expr, symbols: tuple[sp.Symbol, ...], modules: tuple
     return sp.lambdify(list(symbols), formula, modules=list(modules))
 
 
-def _make_split(X_train, y_train, X_test, y_test, noise: float, seed: int,
+def make_split(X_train, y_train, X_test, y_test, noise: float, seed: int,
                 rng: np.random.Generator) -> Split:
+    """A train/test split with noise added to the training target (the clean one is kept)."""
     y_train = np.asarray(y_train, dtype=np.float64)
     return Split(X_train=X_train, y_train=add_noise(y_train, noise, rng), X_test=X_test,
                  y_test=np.asarray(y_test, dtype=np.float64), y_train_clean=y_train,

@@ -104,9 +104,9 @@ class ResultsLog:
                 self._fh.write(b"\n")
 
     def append(self, record: dict[str, Any]) -> None:
-        from eurisko.report.front import _jsonable
+        from eurisko.atomic import jsonable
 
-        line = json.dumps(_jsonable(record), allow_nan=False) + "\n"
+        line = json.dumps(jsonable(record), allow_nan=False) + "\n"
         self._fh.write(line.encode("utf-8"))
         self._fh.flush()
         os.fsync(self._fh.fileno())
@@ -400,8 +400,8 @@ def _kill_pool(pool) -> None:
 
 def _write_manifest(out: Path, old: dict[str, Any], suite, protocol: dict[str, Any],
                     runnable, skipped: dict[str, str], options, noise, seeds) -> None:
-    from eurisko import __version__
-    from eurisko.report.front import atomic_write_json
+    from eurisko.atomic import atomic_write_json
+    from eurisko.version import __version__
 
     suite_name = getattr(suite, "name", None) or "custom"
     manifest = {

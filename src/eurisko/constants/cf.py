@@ -34,7 +34,7 @@ from eurisko.constants.results import (
     ContinuedFraction,
     Progress,
     Results,
-    _Stop,
+    TimeLimitReached,
     check_time_limit,
     coefficient_digits,
 )
@@ -377,7 +377,7 @@ def find_continued_fractions(x: Any, *, digits: int | None = None, search: str =
         if search in ("pcf", "all"):
             search_pcf(target, spaces, mobius_bound, known, margin, clock, formula_of, found,
                        stats)
-    except _Stop:
+    except TimeLimitReached:
         timed_out = True
     except KeyboardInterrupt:
         interrupted = True

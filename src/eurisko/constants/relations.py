@@ -55,7 +55,7 @@ from eurisko.constants.results import (
     Identification,
     Progress,
     Results,
-    _Stop,
+    TimeLimitReached,
     check_time_limit,
     coefficient_digits,
 )
@@ -212,7 +212,7 @@ class _Identifier:
                 if rest and best is not None and not self.exhaustive and \
                         best.complexity <= min(rest):
                     break
-        except _Stop:
+        except TimeLimitReached:
             timed_out = True
         except KeyboardInterrupt:
             interrupted = True

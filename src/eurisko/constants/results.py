@@ -147,7 +147,7 @@ class Progress:
     finished: bool = False
 
 
-class _Stop(Exception):
+class TimeLimitReached(Exception):
     """Raised inside a search when its time limit is reached."""
 
 
@@ -169,13 +169,13 @@ class Clock:
 
     def tick(self, stage: str, done: int, total: int, found: int, best: str | None = None,
              force: bool = False) -> None:
-        """Report progress (throttled) and raise `_Stop` once the time limit is reached."""
+        """Report progress (throttled); raise `TimeLimitReached` once the time is up."""
         now = time.monotonic()
         if self.progress is not None and (force or now - self._last >= self.every):
             self._last = now
             self.progress(Progress(stage, done, total, now - self.started, found, best))
         if self.remaining() <= 0:
-            raise _Stop
+            raise TimeLimitReached
 
     def finish(self, stage: str, found: int, best: str | None) -> None:
         if self.progress is not None:

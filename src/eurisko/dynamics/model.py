@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from eurisko.atomic import jsonable
 from eurisko.dynamics._validation import as_trajectories
 from eurisko.dynamics.simulate import SimulationResult, integrate, warn_if_failed
 
@@ -227,7 +227,7 @@ class ODEModel:
             "sources": self.sources,
             "digits": [e.digits for e in self._eqs],
             "bound": self.bound,
-            "info": _jsonable(self.info),
+            "info": jsonable(self.info),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -255,20 +255,3 @@ def valid_time(t: np.ndarray, X: np.ndarray, Xsim: np.ndarray, threshold: float 
     if not bad.any():
         return float(t[-1] - t[0])
     return float(t[int(np.argmax(bad))] - t[0])
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
-    if isinstance(v, (str, int, bool)) or v is None:
-        return v
-    return str(v)

@@ -98,6 +98,7 @@ _BUILTINS: list[Operator] = [
     Operator("abs", 1, np.abs, _sympy_function("Abs"), "abs(a)", ("np.sign(a)",)),
 ]
 
+_BUILTIN_BY_NAME: dict[str, Operator] = {op.name: op for op in _BUILTINS}
 _REGISTRY: list[Operator] = list(_BUILTINS)
 _BY_NAME: dict[str, Operator] = {op.name: op for op in _REGISTRY}
 _CODE_BY_NAME: dict[str, int] = {op.name: FIRST_OP + i for i, op in enumerate(_REGISTRY)}
@@ -110,6 +111,29 @@ DEFAULT_OPERATORS: tuple[str, ...] = (
 def registry() -> tuple[Operator, ...]:
     """All registered operators, in op-code order (code = index + 2)."""
     return tuple(_REGISTRY)
+
+
+def is_operator(name: str) -> bool:
+    """Whether an operator called ``name`` is registered (built in or custom)."""
+    return name in _BY_NAME
+
+
+def operator_names() -> tuple[str, ...]:
+    """Names of all registered operators, in op-code order."""
+    return tuple(_BY_NAME)
+
+
+def builtin_operators() -> tuple[Operator, ...]:
+    """The operators eurisko ships with, as declared in this module."""
+    return tuple(_BUILTINS)
+
+
+def custom_operators() -> tuple[Operator, ...]:
+    """Operators registered by the user: new ones and built-ins replaced with ``replace=True``.
+
+    They live in the user's code, so worker processes must import it to have them.
+    """
+    return tuple(op for op in _REGISTRY if op is not _BUILTIN_BY_NAME.get(op.name))
 
 
 def get_operator(name: str) -> Operator:

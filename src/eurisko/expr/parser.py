@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sympy as sp
 
-from eurisko.expr.operators import _BY_NAME, CONST, VAR, op_code, registry
+from eurisko.expr.operators import (
+    CONST,
+    VAR,
+    get_operator,
+    is_operator,
+    op_code,
+    operator_names,
+    registry,
+)
 from eurisko.expr.program import Program
 from eurisko.expr.tree import Node, from_tree
 
@@ -165,8 +173,8 @@ class _Parser:
         raise ValueError(f"expected a number, a name or '(' at column {t.col}, found {t.text!r}")
 
     def call(self, t: _Tok) -> Node:
-        if t.text not in _BY_NAME:
-            known = ", ".join(sorted(_BY_NAME))
+        if not is_operator(t.text):
+            known = ", ".join(sorted(operator_names()))
             raise ValueError(
                 f"unknown function {t.text!r} at column {t.col}; known functions: {known}"
             )
@@ -181,7 +189,7 @@ class _Parser:
                 f"{t.text}( at column {t.col}, found {_where(self.tok)}"
             )
         self.advance()
-        op = _BY_NAME[t.text]
+        op = get_operator(t.text)
         if len(args) != op.arity:
             raise ValueError(
                 f"{t.text} at column {t.col} takes {op.arity} argument(s), got {len(args)}"
@@ -198,7 +206,7 @@ class _Parser:
         if t.text in _CONSTANTS:
             return (CONST, _CONSTANTS[t.text])
         known = "x0, x1, ..." if self.names is None else (", ".join(self.names) or "none")
-        hint = f" ({t.text} is a function: write {t.text}(...))" if t.text in _BY_NAME else ""
+        hint = f" ({t.text} is a function: write {t.text}(...))" if is_operator(t.text) else ""
         raise ValueError(
             f"unknown name {t.text!r} at column {t.col}; known variables: {known}; "
             f"constants: pi, e{hint}"
@@ -207,7 +215,7 @@ class _Parser:
     # --- building nodes --------------------------------------------------------------
 
     def operator(self, name: str, t: _Tok, *args: Node) -> Node:
-        if name not in _BY_NAME:
+        if not is_operator(name):
             raise ValueError(f"{t.text!r} at column {t.col} needs the {name!r} operator, "
                              "which is not registered")
         return (op_code(name), *args)

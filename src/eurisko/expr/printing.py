@@ -15,7 +15,7 @@ import numpy as np
 
 from eurisko.expr.operators import CONST, VAR, operator_of
 from eurisko.expr.program import Program
-from eurisko.expr.tree import Node, _names_for, to_tree
+from eurisko.expr.tree import Node, to_tree, variable_names
 
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
 _INFIX_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "^": _POW}
@@ -120,7 +120,8 @@ def to_string(program: Program, names: Sequence[str] | None = None,
     '2.5*x0^2 + sin(x1)'
     """
     _check(program, precision)
-    printer = _Printer(_names_for(program, names), None if precision is None else int(precision))
+    digits = None if precision is None else int(precision)
+    printer = _Printer(variable_names(program, names), digits)
     return printer.fmt(to_tree(program))[0]
 
 

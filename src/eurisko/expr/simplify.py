@@ -17,11 +17,18 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from eurisko.expr.operators import _BUILTINS, _BY_NAME, _REGISTRY, CONST, VAR, op_code
+from eurisko.expr.operators import (
+    CONST,
+    VAR,
+    builtin_operators,
+    is_operator,
+    op_code,
+    registry,
+)
 from eurisko.expr.program import Program
 from eurisko.expr.tree import Node, from_tree, node_count, to_tree
 
-_BUILTIN = {op.name: op for op in _BUILTINS}
+_BUILTIN = {op.name: op for op in builtin_operators()}
 _ZERO: Node = (CONST, 0.0)
 _ONE: Node = (CONST, 1.0)
 
@@ -35,7 +42,7 @@ class _Table:
         self.numpy = [None, None] + [op.numpy for op in ops]
 
         def code(name: str) -> int:
-            return op_code(name) if name in _BY_NAME else -100
+            return op_code(name) if is_operator(name) else -100
 
         self.ADD, self.SUB, self.MUL, self.DIV = code("add"), code("sub"), code("mul"), code("div")
         self.POW, self.NEG, self.INV, self.SQUARE = (code("pow"), code("neg"), code("inv"),
@@ -58,7 +65,7 @@ _TABLE: _Table | None = None
 
 def _table() -> _Table:
     global _TABLE
-    ops = tuple(_REGISTRY)
+    ops = registry()
     if _TABLE is None or _TABLE.ops != ops:
         _TABLE = _Table(ops)
     return _TABLE

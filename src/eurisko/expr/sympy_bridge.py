@@ -15,10 +15,18 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
-from eurisko.expr.operators import _BY_NAME, CONST, VAR, get_operator, op_code, operator_of
+from eurisko.expr.operators import (
+    CONST,
+    VAR,
+    get_operator,
+    is_operator,
+    op_code,
+    operator_names,
+    operator_of,
+)
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import as_sympy
-from eurisko.expr.tree import Node, _names_for, from_tree
+from eurisko.expr.tree import Node, from_tree, variable_names
 
 _XNAME = re.compile(r"^x(\d+)$")
 _FUNC_ALIASES = {"Abs": "abs"}
@@ -46,7 +54,7 @@ def _sympy_number(v: float, precision: int | None) -> sp.Expr:
 def _foreign(expr: sp.Expr) -> set:
     """What in ``expr`` no registered operator stands for (I, re, cosh, ...)."""
     out = {f.func for f in expr.atoms(sp.Function)
-           if _FUNC_ALIASES.get(f.func.__name__, f.func.__name__.lower()) not in _BY_NAME}
+           if not is_operator(_FUNC_ALIASES.get(f.func.__name__, f.func.__name__.lower()))}
     if expr.has(sp.I):
         out.add(sp.I)
     return out
@@ -78,7 +86,7 @@ def to_sympy(program: Program, names: Sequence[str] | None = None,
     if precision is not None and (not isinstance(precision, int | np.integer) or precision < 1):
         raise ValueError(f"precision must be a positive number of digits, got {precision!r}")
     program.validate()
-    names = _names_for(program, names)
+    names = variable_names(program, names)
     symbols = [sp.Symbol(n, real=True) for n in names]
     # Each stack entry: (sympy expression, float value if the subtree is constant else None).
     stack: list[tuple[sp.Expr, float | None]] = []
@@ -111,14 +119,14 @@ class _Builder:
     def __init__(self, names: Sequence[str] | None, operators: Sequence[str] | None):
         self.names = None if names is None else [str(n) for n in names]
         if operators is None:
-            self.allowed = set(_BY_NAME)
+            self.allowed = set(operator_names())
         else:
             for name in operators:
                 get_operator(name)
             self.allowed = set(operators)
 
     def has(self, name: str) -> bool:
-        return name in self.allowed and name in _BY_NAME
+        return name in self.allowed and is_operator(name)
 
     def op(self, name: str, *kids: Node) -> Node:
         if not self.has(name):
@@ -245,7 +253,7 @@ class _Builder:
     def build_function(self, expr: sp.Expr) -> Node:
         fname = type(expr).__name__
         name = _FUNC_ALIASES.get(fname, fname.lower())
-        if name not in _BY_NAME:
+        if not is_operator(name):
             raise ValueError(
                 f"no registered operator for the SymPy function {fname!r}; declare one with "
                 "eurisko.register_operator or rewrite the expression without it"

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from eurisko.expr.operators import _REGISTRY, CONST, VAR
+from eurisko.expr.operators import CONST, VAR, registry
 from eurisko.expr.program import Program
 
 Node = tuple
@@ -31,7 +31,7 @@ _ARITY_CACHE: tuple[tuple, list[int]] = ((), [0, 0])
 def _arities() -> list[int]:
     """Arity of every op code, rebuilt whenever the registry changes."""
     global _ARITY_CACHE
-    ops = tuple(_REGISTRY)
+    ops = registry()
     if ops != _ARITY_CACHE[0]:
         _ARITY_CACHE = (ops, [0, 0] + [op.arity for op in ops])
     return _ARITY_CACHE[1]
@@ -141,7 +141,7 @@ def _walk_iterative(node: Node, codes: list[int], args: list[int], consts: list[
             todo.extend((child, False) for child in reversed(n[1:3]))
 
 
-def _names_for(program: Program, names: Sequence[str] | None) -> list[str]:
+def variable_names(program: Program, names: Sequence[str] | None) -> list[str]:
     """Names for every column the program reads; x0, x1, ... when none are given."""
     vidx = program.args[program.codes == VAR]
     need = int(vidx.max()) + 1 if len(vidx) else 0

@@ -8,47 +8,19 @@ them, so importing this module stays cheap.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eurisko.atomic import atomic_write_bytes
+from eurisko.atomic import atomic_write_bytes, atomic_write_json
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 __all__ = ["atomic_write_bytes", "atomic_write_json", "front_table", "front_rows",
            "results_dict", "write_results"]
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Strict JSON (non-finite numbers become ``null``), written atomically."""
-    text = json.dumps(_jsonable(obj), indent=1, allow_nan=False)
-    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON values from numpy scalars, paths, tuples and the like."""
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, int):
-        return int(obj)
-    if isinstance(obj, float):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if hasattr(obj, "tolist"):  # numpy scalars and arrays
-        return _jsonable(obj.tolist())
-    if callable(obj):
-        return getattr(obj, "__qualname__", type(obj).__name__)
-    return str(obj)
 
 
 # --- what a fitted model found -------------------------------------------------------------

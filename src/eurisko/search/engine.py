@@ -177,10 +177,10 @@ def _main_module_hidden():
     live in the user's code and are re-registered by importing it (then the script needs the
     usual ``if __name__ == "__main__":`` guard).
     """
-    from eurisko.expr.operators import _BUILTINS, registry
+    from eurisko.expr.operators import custom_operators
 
     main = sys.modules.get("__main__")
-    if main is None or len(registry()) > len(_BUILTINS):
+    if main is None or custom_operators():
         yield
         return
     saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
