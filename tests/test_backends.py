@@ -537,6 +537,21 @@ def scratch_registry(monkeypatch):
     """Register operators for one test only: the registry is restored afterwards."""
     monkeypatch.setattr(operators_module, "_REGISTRY", list(operators_module._REGISTRY))
     monkeypatch.setattr(operators_module, "_BY_NAME", dict(operators_module._BY_NAME))
+    monkeypatch.setattr(operators_module, "_CODE_BY_NAME", dict(operators_module._CODE_BY_NAME))
+    yield
+    operators_module._TABLES.clear()  # tables and fingerprint of the restored registry
+    operators_module._FINGERPRINT.clear()
+
+
+def test_derivatives_of_a_custom_operator_come_from_its_sympy_function(scratch_registry):
+    import sympy as sp
+
+    op = register_operator("softsign", 1, numpy=lambda a: a / (1 + np.abs(a)),
+                           sympy=lambda a: a / (1 + sp.Abs(a)), scalar="a / (1.0 + abs(a))")
+    assert operators_module.custom_operators() == (op,)
+    a = np.array([-2.0, -0.5, 0.3, 4.0])
+    grad = eval(op.grad[0], {"np": np, "a": a})  # our own generated code, not user text
+    np.testing.assert_allclose(grad, 1.0 / (1.0 + np.abs(a)) ** 2, rtol=1e-12)
 
 
 def test_custom_operator_runs_without_backend_changes(backend, scratch_registry):

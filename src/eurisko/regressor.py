@@ -87,7 +87,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Number of islands (default ``8 * n_jobs``). Each worker evaluates the children of
         all its islands in one batch, so more islands per worker amortise the per-call cost
         of evaluation and LM; on ten Feynman problems 8 islands per worker found the same
-        laws as 2 in less time (docs/benchmarks.md, section 2).
+        laws as 2 in less time (docs/history.md#islands-per-worker-tuning-runs-commit-ef75fef).
     n_jobs : int, optional
         Worker processes (default: all cores). ``1`` runs in this process.
     time_limit : float or None, default 60
@@ -127,7 +127,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         every this many of its epochs (an epoch is 200 children per island). Islands that
         hear from the others after every epoch all chase the same near-miss; on the Feynman
         tuning runs (seeds 1-6 at 30 s, not the benchmark's seed 0) 10 found 14 of 18 hard
-        cases where 1 found 4 (docs/benchmarks.md, section 2).
+        cases where 1 found 4 (docs/history.md#migration-interval-tuning-runs).
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
@@ -167,7 +167,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     >>> from eurisko import SymbolicRegressor
     >>> X = np.random.default_rng(0).uniform(1, 3, (200, 2))
     >>> model = SymbolicRegressor(max_evals=20000, time_limit=None, n_jobs=1, random_state=0)
-    >>> model.fit(X, X[:, 0] * X[:, 1] ** 2).sympy()  # doctest: +SKIP
+    >>> model.fit(X, X[:, 0] * X[:, 1] ** 2).sympy()
     x0*x1**2
     """
 

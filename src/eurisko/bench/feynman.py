@@ -2,7 +2,8 @@
 
 The definitions are PMLB's metadata files (EpistasisLab/pmlb, ``datasets/feynman_*/metadata.yaml``,
 MIT licence), which restate the AI Feynman database (Udrescu & Tegmark 2019, arXiv:1905.11481).
-They are read from a folder of YAML files: ``$EURISKO_FEYNMAN_DIR`` if set, else the first
+They are read from a folder of YAML files: ``$EURISKO_FEYNMAN_DIR`` if set, else the copy
+shipped in the package (``eurisko/bench/data/feynman``), else the first
 ``shared/benchmarks/feynman`` found above this file or the working directory.
 
 The formula and the sampling ranges live in each file's free-text ``description``

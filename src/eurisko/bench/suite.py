@@ -91,7 +91,7 @@ def _select(suite: Suite, names: Sequence[str]) -> list[Problem]:
 def load_suite(spec: str, problems: Sequence[str] | None = None) -> Suite:
     """The problems of a suite spec (see the module doc), optionally only ``problems``.
 
-    >>> load_suite("classic:nguyen").names[:3]  # doctest: +SKIP
+    >>> load_suite("classic:nguyen").names[:3]
     ['Nguyen-1', 'Nguyen-2', 'Nguyen-3']
     """
     if not isinstance(spec, str) or not spec.strip():

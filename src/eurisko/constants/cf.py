@@ -342,8 +342,10 @@ def find_continued_fractions(x: Any, *, digits: int | None = None, search: str =
         number of PCFs searched (``pcf_space``) and the size of the Möbius table.
 
     Example:
+        >>> from eurisko.constants import parse_constant
         >>> r = find_continued_fractions(parse_constant("zeta(3)"), family="symmetric")
-        >>> r[0].formula, r[0].a, r[0].b         # 6/zeta(3), (2n+1)(17n²+17n+5), -n**6
+        >>> r[0].formula, r[0].a, r[0].b
+        (6/zeta(3), (2*n + 1)*(17*n**2 + 17*n + 5), -n**6)
     """
     if search not in ("pcf", "cf", "all"):
         raise ValueError(f"search must be 'pcf', 'cf' or 'all', not {search!r}")

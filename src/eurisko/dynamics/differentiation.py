@@ -315,8 +315,8 @@ def estimate_noise(t: np.ndarray, x: np.ndarray, window: int = 9, degree: int = 
 @dataclass
 class AutoDifferentiator(Differentiator):
     """Chooses the differentiator from the data: exact differences for clean data, and
-    smoothing (`Tikhonov` with GCV; a GCV spline on uneven steps) once the measured noise is
-    above ``clean_below`` of a state's spread.
+    smoothing (`Tikhonov` with GCV, which hands uneven steps to a GCV spline) once the
+    measured noise is above ``clean_below`` of a state's spread.
 
     Attributes set by a call: ``chosen_`` (the differentiator used) and ``noise_`` (the
     relative noise level per state).

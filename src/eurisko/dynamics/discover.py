@@ -111,8 +111,7 @@ def discover_ode(
         seconds, makes the result the same on every machine and under any load.
     symbolic_time : float, optional
         Wall-clock cap in seconds on each symbolic search, a safety net on top of
-        ``symbolic_evals`` (a search it cuts short is no longer reproducible). Before
-        ``symbolic_evals`` existed this was the budget itself (10 s).
+        ``symbolic_evals`` (a search it cuts short is no longer reproducible).
     symbolic_search : SymbolicSearch, optional
         Full settings of the symbolic search (overrides ``symbolic_evals`` and
         ``symbolic_time``).
@@ -132,7 +131,7 @@ def discover_ode(
     >>> t = np.linspace(0, 10, 1001)
     >>> sol = solve_ivp(lambda _, v: [v[0] - v[0] * v[1], v[0] * v[1] - v[1]], (0, 10),
     ...                 [2.0, 1.0], t_eval=t, rtol=1e-10, atol=1e-10)
-    >>> print(discover_ode(t, sol.y.T, names=["x", "y"]))  # doctest: +SKIP
+    >>> print(discover_ode(t, sol.y.T, names=["x", "y"]))
     dx/dt = -x*y + x
     dy/dt = x*y - y
     """

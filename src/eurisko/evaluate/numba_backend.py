@@ -463,7 +463,7 @@ class NumbaBackend:
 
     Parameters
     ----------
-    block_size : rows per block of the interpreter (None: 256 for float64, 512 for float32).
+    block_size : rows per block of the interpreter (None: 512 for float64, 1024 for float32).
         Larger blocks amortise dispatch; smaller ones keep the stack in L1 cache.
     n_threads : worker threads sharing the programs (None: ``$EURISKO_NUM_THREADS``, else the
         cores this process may use). The compiled kernels release the GIL.

@@ -233,7 +233,7 @@ def _callable_import(fn: Callable) -> tuple[str, str]:
 def _sympy_grad(sympy_fn: Callable, arity: int) -> tuple[str, ...]:
     import sympy as sp
 
-    a, b = sp.symbols("a b")
+    a, b = sp.symbols("a b", real=True)  # real: d|a|/da is sign(a), not a complex Derivative
     args = (a, b)[:arity]
     expr = sympy_fn(*args)
     printer = sp.printing.numpy.NumPyPrinter({"fully_qualified_modules": True})
@@ -264,9 +264,13 @@ def register_operator(
 
     Example
     -------
+    Registering changes the kernels for the rest of the process, so this one is not run as a
+    doctest (``tests/test_backends.py`` runs it):
+
     >>> import numpy as np, sympy as sp
     >>> register_operator("softsign", 1, numpy=lambda a: a / (1 + np.abs(a)),
-    ...                   sympy=lambda a: a / (1 + sp.Abs(a)), scalar="a / (1.0 + abs(a))")
+    ...                   sympy=lambda a: a / (1 + sp.Abs(a)),
+    ...                   scalar="a / (1.0 + abs(a))")  # doctest: +SKIP
     """
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(f"operator name {name!r} must be a lower-case identifier like 'softsign'")
