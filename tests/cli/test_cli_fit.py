@@ -157,3 +157,25 @@ def test_ctrl_c_keeps_results(tmp_path: Path, noisy_csv: Path, start_cli,
     info = check_fit_results(out)
     assert info["interrupted"] is True
 
+
+@pytest.mark.parametrize("case, text, args, needle", [
+    ("target is the only column", "y\n1\n2\n", ["--target", "y"],
+     "no feature columns left in only.csv besides the column to predict"),
+    ("weights are the target", "a,y\n1,2\n2,3\n", ["--target", "y", "--weights", "y"],
+     "the weights column 'y' is also the column to predict"),
+    ("target among the features", "a,y\n1,2\n2,3\n", ["--target", "y", "--features", "a", "y"],
+     "the column to predict 'y' is also listed in --features"),
+    ("feature twice", "a,y\n1,2\n2,3\n", ["--target", "y", "--features", "a", "a"],
+     "column 'a' is listed twice in --features"),
+    ("missing weights", "a,y\n1,2\n2,3\n", ["--target", "y", "--weights", "w"],
+     "no column 'w' in only.csv (--weights); the columns are: a, y"),
+    ("not CSV", 'a,y\n1,2\n"3,4\n', ["--target", "y"], "could not read"),
+])
+def test_table_errors_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main_cli,
+                                 one_line_error, case: str, text: str, args: list[str],
+                                 needle: str) -> None:
+    (tmp_path / "only.csv").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main_cli("fit", "only.csv", *args, "--out", "out")
+    one_line_error(code, err, needle)
+    assert not (tmp_path / "out").exists()
