@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -256,41 +251,3 @@ def test_tiny_suite_end_to_end(tmp_path):
     df, _ = load_bench(tmp_path)
     row = summary_table(df).iloc[0]
     assert row["runs"] == 2 and row["recovery_rate"] == np.mean([r["exact"] for r in records])
-
-
-def _bench_cli(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "eurisko.cli", "bench", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def test_cli_killed_mid_benchmark_resumes_where_it_stopped(tmp_path):
-    """Two worker processes; the benchmark is killed (-9) once a run is saved, then the same
-    command finishes only the runs that were not saved."""
-    out = tmp_path / "b"
-    args = ("strogatz", "lv1", "lv2", "vdp1", "--time-limit", "1", "--jobs", "2",
-            "--no-progress", "--out", str(out))
-    proc = _bench_cli(*args)
-    results = out / "results.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if results.exists() and results.read_text().count("\n") >= 1:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # no chance to clean up
-    proc.communicate()
-    first = read_results(out)
-    assert 1 <= len(first) < 3, "the kill should land while a run is going"
-    proc = _bench_cli(*args)
-    stdout, stderr = proc.communicate(timeout=180)
-    assert proc.returncode == 0, stderr
-    assert f"{len(first)} runs were already in" in stderr
-    records = read_results(out)
-    assert sorted(r["problem"] for r in records) == ["lv1", "lv2", "vdp1"]
-    assert all(r in records for r in first)  # the finished runs were kept, not redone
-    assert stdout.count("seed=0") == 3 - len(first)
-    assert (out / "report.html").exists() and "report:" in stdout
-    from eurisko.cli import main
-
-    assert main(["bench", "report", str(out), "--out", str(tmp_path / "r")]) == 0
-    assert (tmp_path / "r" / "r2_size.png").exists()

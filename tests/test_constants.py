@@ -1,4 +1,4 @@
-"""Tests of eurisko.constants: closed forms, no false claims, continued fractions, the CLI.
+"""Tests of eurisko.constants: closed forms, no false claims, continued fractions.
 
 Every expected value is computed here independently with mpmath (never taken from the code under
 test); the searches run on 60 digits and take about a second each.
@@ -6,10 +6,7 @@ test); the searches run on 60 digits and take about a second each.
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -211,31 +208,3 @@ def test_pcf_search_bad_options():
     with pytest.raises(ValueError, match="50,000,000"):
         find_continued_fractions(parse_constant("pi"), family="general", a_degree=3,
                                  b_degree=4, coeff_bound=20)
-
-
-# --- command line ---------------------------------------------------------------------------
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("EURISKO_TRACEBACK", None)
-    return subprocess.run([sys.executable, "-m", "eurisko.cli", "constant", *args],
-                          capture_output=True, text=True, timeout=120, env=env)
-
-
-def test_cli_identifies_a_number_and_prints_latex():
-    out = run_cli(digits_of(mpmath.pi ** 2 / 6, 50), "--latex")
-    assert out.returncode == 0, out.stderr
-    assert "pi**2/6" in out.stdout and "\\frac{\\pi^{2}}{6}" in out.stdout
-
-
-def test_cli_pcf_search_and_bad_input():
-    out = run_cli("--expr", "zeta(3)", "--digits", "80", "--search", "pcf", "--family",
-                  "symmetric", "--a-degree", "3")
-    assert out.returncode == 0, out.stderr
-    assert "6/zeta(3)" in out.stdout and "17*n**2" in out.stdout
-    for bad in (["3.14"], ["--expr", "zeta(3"], [], ["2.718281828459045", "--digits", "50"]):
-        res = run_cli(*bad)
-        assert res.returncode == 2, (bad, res.stdout, res.stderr)
-        lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr

@@ -1,11 +1,8 @@
-"""eurisko.dynamics: discovering dx/dt = f(x) from trajectories, and the ``ode`` command."""
+"""eurisko.dynamics: discovering dx/dt = f(x) from trajectories."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -347,56 +344,6 @@ def test_bad_names_and_options():
         discover_ode(t, X, differentiator="magic")
     with pytest.raises(ValueError, match="library term"):
         discover_ode(t, X, terms=["sin(q)"])
-
-
-# --- command line ---------------------------------------------------------------------------
-
-
-def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, COLUMNS="200")
-    env.pop("EURISKO_TRACEBACK", None)
-    return subprocess.run([sys.executable, "-m", "eurisko.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_cli_ode_writes_results(tmp_path):
-    t = np.linspace(0, 30, 1500)
-    X = simulate(lotka_volterra, [10.0, 5.0], t)
-    rows = ["time,prey,predator"] + [f"{a:.6f},{b:.10g},{c:.10g}"
-                                     for a, (b, c) in zip(t, X, strict=True)]
-    (tmp_path / "lv.csv").write_text("\n".join(rows) + "\n")
-    r = _run_cli("ode", "lv.csv", "--time", "time", "--degree", "2", "--out", "out",
-                 cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "dprey/dt = " in r.stdout and "dpredator/dt = " in r.stdout
-    out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["equations.txt", "model.json",
-                                                     "simulation.png"]
-    info = json.loads((out / "model.json").read_text())
-    assert info["model"]["names"] == ["prey", "predator"]
-    assert info["derivative_r2"] > 0.9999
-    assert (out / "simulation.png").read_bytes()[:4] == b"\x89PNG"
-    assert "predator" in (out / "equations.txt").read_text()
-
-
-@pytest.mark.parametrize("args, message", [
-    (["ode", "missing.csv", "--time", "t"], "not found"),
-    (["ode", "bad.csv", "--time", "when"], "no column 'when'"),
-    (["ode", "bad.csv", "--time", "t"], "strictly increasing"),
-])
-def test_cli_ode_errors_are_one_line(tmp_path, args, message):
-    (tmp_path / "bad.csv").write_text("t,x\n0,1\n1,2\n0.5,3\n2,4\n")
-    r = _run_cli(*args, cwd=tmp_path)
-    assert r.returncode == 2
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.stderr
-
-
-def test_cli_demo_ode(tmp_path):
-    r = _run_cli("demo", "ode", "--out", "demo", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "Lorenz's equations, rediscovered." in r.stdout
-    assert (tmp_path / "demo" / "model.json").is_file()
 
 
 def test_no_stray_warnings_on_clean_fit():

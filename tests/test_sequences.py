@@ -1,4 +1,4 @@
-"""Tests of eurisko.sequences: the rules it finds, the ones it must not claim, its errors, the CLI.
+"""Tests of eurisko.sequences: the rules it finds, the ones it must not claim, its errors.
 
 The true terms are computed here from the definitions (sums of binomials, the Bell triangle, a
 sieve), never from the rules under test; every guess is checked on terms it was not given.
@@ -7,10 +7,7 @@ sieve), never from the rules under test; every guess is checked on terms it was 
 from __future__ import annotations
 
 import math
-import os
 import random
-import subprocess
-import sys
 from fractions import Fraction
 
 import pytest
@@ -347,40 +344,3 @@ def test_echelon_null_vector_and_rank_mod_p():
     assert any(v)
     assert rank_mod_p([[1, 2, 3], [2, 4, 7], [3, 6, 10]], 3) == 2
     assert rank_mod_p([[1, 0, 0], [0, 1, 0], [0, 0, 1]], 3) == 3
-
-
-# --- the command line ---------------------------------------------------------------------
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("EURISKO_TRACEBACK", None)
-    return subprocess.run([sys.executable, "-m", "eurisko.cli", "sequence", *args],
-                          capture_output=True, text=True, timeout=120, env=env)
-
-
-def test_cli_finds_catalan_and_extends():
-    r = run_cli(*map(str, catalan(11)), "--extend", "3")
-    assert r.returncode == 0, r.stderr
-    assert "binomial(2*n, n)/(n + 1)" in r.stdout
-    assert "a(0)" in r.stdout  # says which index the first term has
-    assert ", ".join(map(str, catalan(14)[11:])) in r.stdout
-
-
-def test_cli_offset_latex_and_nothing_found():
-    r = run_cli(",".join(str(math.factorial(k)) for k in range(1, 11)), "--offset", "1",
-                "--latex")
-    assert r.returncode == 0, r.stderr
-    assert "n!" in r.stdout and "a(1)" in r.stdout
-    r = run_cli(*map(str, primes(20)))
-    assert r.returncode == 0
-    assert "no rule found" in r.stdout
-
-
-def test_cli_bad_input_is_one_line_and_exit_2():
-    for args in (["1", "2", "x", "4"], ["1", "2", "3"], ["1", "2", "3", "4", "5", "6", "7", "8",
-                                                          "--time-limit", "0"]):
-        r = run_cli(*args)
-        assert r.returncode == 2, (args, r.stdout, r.stderr)
-        assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
-        assert "Traceback" not in r.stderr

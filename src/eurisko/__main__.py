@@ -1,5 +1,3 @@
-"""``python -m eurisko``: the command line."""
-
 from eurisko.cli import main
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ The parts are small classes that can be swapped (as in PySINDy): differentiators
 (`FiniteDifference`, `SavitzkyGolay`, `SmoothingSpline`, `Tikhonov`, `AutoDifferentiator`),
 libraries (`PolynomialLibrary`, `CustomLibrary`), the weak formulation (`WeakForm`), the sparse
 regression (`SparseRegression`) and the symbolic fallback (`SymbolicSearch`).
+`check_state_names` checks names for the states before a long run, as `discover_ode` would.
 """
 
+from collections.abc import Sequence
+
+from eurisko.dynamics._validation import state_names as _state_names
 from eurisko.dynamics.differentiation import (
     AutoDifferentiator,
     Differentiator,
@@ -33,5 +37,15 @@ __all__ = [
     "AutoDifferentiator", "ConcatLibrary", "CustomLibrary", "Differentiator", "FiniteDifference",
     "Library", "ODEModel", "PolynomialLibrary", "SavitzkyGolay", "SimulationResult",
     "SimulationWarning", "SmoothingSpline", "SparseRegression", "SymbolicSearch", "Tikhonov",
-    "WeakForm", "discover_ode", "estimate_noise",
+    "WeakForm", "check_state_names", "discover_ode", "estimate_noise",
 ]
+
+
+def check_state_names(names: Sequence[str]) -> list[str]:
+    """The state names as `discover_ode` takes them in ``names``, checked the same way.
+
+    Each must be usable in an equation (letters, digits and underscores, starting with a letter,
+    not a reserved name such as ``t``) and all must differ. Returns them as a list of str;
+    raises ``ValueError`` (or ``TypeError`` for a single str) whose message says what to change.
+    """
+    return _state_names(names, len(names))

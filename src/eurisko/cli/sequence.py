@@ -5,23 +5,23 @@
 
 Prints each rule found (recurrence, closed form, generating function) and the terms it
 predicts next. Exit codes: 0 when the search ran (also when it found nothing, which it says),
-2 for bad terms or options (one line ``error: ...``). SymPy is imported only when the command
-runs, never when this module is imported.
+2 for bad terms or options (one line ``error: ...`` on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from eurisko.cli import number_option
+from eurisko.cli._common import EXIT_OK, number_option
 
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_EXTEND = 10
 SHOWN_TERMS = 8  # the input echo shows this many terms at each end
 
 
-def register(subparsers) -> None:
-    """Add the ``sequence`` sub-command."""
+def register(subparsers: Any) -> None:
+    """Add the ``sequence`` sub-command to ``subparsers`` (argparse sub-parsers)."""
     p = subparsers.add_parser(
         "sequence", help="find the rule (recurrence, closed form, generating function) of an "
                          "integer sequence",
@@ -54,7 +54,7 @@ def _echo(terms: list[int]) -> str:
             + ", ".join(map(str, terms[-2:])))
 
 
-def cmd_sequence(args) -> int:
+def cmd_sequence(args: argparse.Namespace) -> int:
     """Run the guessers on the terms and print what they found; returns the exit code."""
     from eurisko.sequences import guess, parse_terms
 
@@ -65,7 +65,7 @@ def cmd_sequence(args) -> int:
           f"set --offset to change): {_echo(terms)}")
     if not found:
         print(found.reason)
-        return 0
+        return EXIT_OK
     for i, g in enumerate(found, 1):
         print(f"{i}. {g.summary()}")
         for label, text in g.views(latex=args.latex):
@@ -79,4 +79,4 @@ def cmd_sequence(args) -> int:
                 print(f"  {f'next {args.extend} terms:':<21}{', '.join(map(str, more))}")
     if found.reason:
         print(found.reason)
-    return 0
+    return EXIT_OK

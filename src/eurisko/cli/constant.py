@@ -1,11 +1,16 @@
-"""``eurisko constant``: closed forms and continued fractions of a number.
+"""``eurisko constant``: closed forms and continued fractions of a number, verified to every digit.
 
     eurisko constant 2.71828182845904523536028747135266249775724709369995
     eurisko constant --expr "zeta(3)" --digits 300 --search pcf
     eurisko constant 0.596347362323194074341078499369279376074 --latex
 
-Nothing heavy is imported here at module level (mpmath, SymPy and numpy load in the handler), so
-that ``eurisko --help`` stays fast.
+The number is given as its digits (taken to be correct in every digit written) or as an
+expression computed to ``--digits`` digits. An answer is shown only when it reproduces all the
+digits known and is far simpler than that many digits could encode by chance.
+
+Exit codes: 0 when the search ran to its end (also when it found nothing, which it says); 130
+when Ctrl-C stopped it early (what was verified by then is shown); 2 for a bad number,
+expression or options (one line ``error: ...`` on stderr).
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import math
 import time
 from typing import Any
 
-from eurisko.cli import _console, number_option
-
-EXIT_OK = 0
-EXIT_INTERRUPTED = 130
-PLAIN_EVERY = 2.0  # seconds between plain progress lines (not a terminal)
+from eurisko.cli._common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PLAIN_PROGRESS_EVERY,
+    make_console,
+    number_option,
+)
 
 EXAMPLES = """\
 examples:
@@ -41,8 +48,8 @@ sqrt, exp, log, sin, cos, tan, gamma, zeta, polylog, E1.
 """
 
 
-def register(subparsers) -> None:
-    """Add the ``constant`` sub-command."""
+def register(subparsers: Any) -> None:
+    """Add the ``constant`` sub-command to ``subparsers`` (argparse sub-parsers)."""
     p = subparsers.add_parser(
         "constant", help="find closed forms and continued fractions of a number",
         description="What closed form has this number? Search integer relations with known "
@@ -104,12 +111,12 @@ class _ProgressView:
         line = f"{p.elapsed:6.1f}s  {p.stage}{share}  found {p.found}{best}"
         if self._status is not None:
             self._status.update(line + "   (Ctrl-C stops and keeps what was found)")
-        elif not p.finished and time.monotonic() - self._last >= PLAIN_EVERY:
+        elif not p.finished and time.monotonic() - self._last >= PLAIN_PROGRESS_EVERY:
             self._last = time.monotonic()
             print(f"progress: {line}", flush=True)
 
 
-def cmd_constant(args) -> int:
+def cmd_constant(args: argparse.Namespace) -> int:
     """Run ``eurisko constant``; returns the exit code (2 on bad input via ValueError)."""
     if (args.number is None) == (args.expr is None):
         raise ValueError("give the number's digits or --expr EXPR (one of them); e.g. "
@@ -127,7 +134,7 @@ def cmd_constant(args) -> int:
     from eurisko.constants import find_continued_fractions, identify, parse_constant
 
     x: Any = args.number if args.expr is None else parse_constant(args.expr)
-    console = _console()
+    console = make_console()
     limit = args.time_limit if args.time_limit is not None else 60.0
     started = time.monotonic()
     shown = args.expr if args.expr is not None else args.number

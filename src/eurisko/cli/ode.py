@@ -1,37 +1,44 @@
-"""``eurisko ode``: discover dx/dt = f(x) in a CSV of trajectories; ``eurisko demo ode``.
+"""``eurisko ode``: discover the differential equations dx/dt = f(x) behind trajectories in a CSV.
 
     eurisko ode trajectory.csv --time t [--states x y z] [--trajectory run] [--out runs/lorenz]
 
 The CSV has a time column and one column per state (and, for several trajectories, a column
-that labels them). Results go to ``--out``, each file written atomically: ``equations.txt``,
-``model.json`` (equations, settings, scores) and ``simulation.png`` (data against a
-simulation of the discovered system from the first sample).
+that labels them; the rows of one label are one trajectory, in time order). The states' column
+names become the variable names of the equations. Results go to ``--out``, each file written
+atomically: ``equations.txt``, ``model.json`` (equations, settings, scores) and
+``simulation.png`` (data against a simulation of the discovered system from the first sample).
+
+Exit codes: 0 when the equations were found and written; 2 for a problem with the CSV or the
+options (one line ``error: ...`` on stderr); 1 when the discovery itself failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eurisko import __version__
+from eurisko.cli._common import (
+    EXIT_OK,
+    ODE_COLUMNS,
+    Table,
+    UsageError,
+    load_table,
+    make_console,
+    number_option,
+)
 
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
 
-class _InputError(ValueError):
-    """A problem with the CSV or the options: ``eurisko.cli.main`` prints it as one line
-    ``error: ...`` and exits with code 2 (a ValueError, so that it is caught the same way
-    whether ``eurisko.cli`` runs as ``__main__`` or as an imported module)."""
-
-
-LORENZ_TRUTH = ("dx/dt = 10*(y - x)", "dy/dt = x*(28 - z) - y", "dz/dt = x*y - 8/3*z")
+    from eurisko.dynamics import ODEModel
 
 
 def register(sub: Any) -> None:
-    """Add the ``ode`` sub-command (imports nothing heavy)."""
-    from eurisko.cli import number_option
-
+    """Add the ``ode`` sub-command to ``sub`` (argparse sub-parsers)."""
     p = sub.add_parser(
         "ode", help="discover differential equations dx/dt = f(x) in trajectories (CSV)",
         description="Find the system of ODEs behind sampled trajectories: derivatives from the "
@@ -70,78 +77,48 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_ode)
 
 
-def _load(path: str, time_col: str, states: list[str] | None, traj_col: str | None):
-    """Time vectors and state arrays from a CSV; `UsageError` with advice on any problem."""
-    import numpy as np
-    import pandas as pd
+def trajectories(table: Table) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Time vectors and state arrays of each trajectory in a table read with `ODE_COLUMNS`:
+    one per label of the trajectory column, in order of first appearance (one without it)."""
+    frame = table.frame
+    groups = ([g for _, g in frame.groupby(table.extra, sort=False)] if table.extra
+              else [frame])
+    ts = [g[table.target].to_numpy(dtype="float64") for g in groups]
+    Xs = [g[table.features].to_numpy(dtype="float64") for g in groups]
+    return ts, Xs
 
-    from eurisko.cli import _columns_hint
 
-    p = Path(path)
-    if not p.is_file():
-        raise _InputError(f"data file {path!r} not found" if not p.exists() else
-                         f"{path!r} is a directory; give the path of a CSV file")
+def cmd_ode(args: argparse.Namespace) -> int:
+    """Run ``eurisko ode``; returns the exit code."""
+    from eurisko.dynamics import check_state_names
+
+    table = load_table(args.data, args.time, args.states, args.trajectory, columns=ODE_COLUMNS)
+    states = table.features
     try:
-        df = pd.read_csv(p)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _InputError(f"could not read {path!r} as CSV ({first})") from None
-    df.columns = [str(c) for c in df.columns]
-    cols = list(df.columns)
-    for name, what in [(time_col, "--time")] + ([(traj_col, "--trajectory")] if traj_col else []):
-        if name not in cols:
-            raise _InputError(f"no column {name!r} in {p.name} ({what}); the columns are: "
-                             f"{_columns_hint(cols)}")
-    if states is None:
-        states = [c for c in cols if c not in (time_col, traj_col)]
-    missing = [c for c in states if c not in cols]
-    if missing:
-        raise _InputError(f"no column(s) {missing} in {p.name} (--states); the columns are: "
-                         f"{_columns_hint(cols)}")
-    if not states:
-        raise _InputError(f"{p.name} has no state columns besides the time column")
-    if len(df) == 0:
-        raise _InputError(f"{path!r} has a header but no rows")
-    for c in [time_col, *states]:
-        if not pd.api.types.is_numeric_dtype(df[c]):
-            raise _InputError(f"column {c!r} in {p.name} is not numeric; convert it to numbers")
-    if traj_col:
-        groups = [g for _, g in df.groupby(traj_col, sort=False)]
-    else:
-        groups = [df]
-    ts = [g[time_col].to_numpy(dtype=np.float64) for g in groups]
-    Xs = [g[states].to_numpy(dtype=np.float64) for g in groups]
-    return ts, Xs, list(states)
-
-
-def cmd_ode(args) -> int:
-    from eurisko.cli import _console
-
-    ts, Xs, states = _load(args.data, args.time, args.states, args.trajectory)
-    from eurisko.dynamics._validation import state_names
-
-    try:
-        state_names(states, len(states))
+        check_state_names(states)
     except ValueError as exc:
-        raise _InputError(f"{exc} (rename the column in the CSV)") from None
+        raise UsageError(f"{exc} (rename the column in the CSV)") from None
+    ts, Xs = trajectories(table)
     out = Path(args.out) if args.out else \
         Path("runs") / f"{Path(args.data).stem}-ode-{time.strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not out.is_dir():
-        raise _InputError(f"--out {str(out)!r} is a file; give a directory for the results")
-    console = _console()
+        raise UsageError(f"--out {str(out)!r} is a file; give a directory for the results")
+    console = make_console()
     n = sum(len(t) for t in ts)
     console.print(f"ode: d/dt of {', '.join(states)} from {n} samples in {len(ts)} "
                   f"trajectory(ies) of {Path(args.data).name}; results in {out}",
                   markup=False, highlight=False)
-    model = _discover(ts, Xs, states, args)
-    _report(model, ts, Xs, out, console, {
+    model = discover(ts, Xs, states, args)
+    report(model, ts, Xs, out, console, {
         "command": "ode", "data_path": str(Path(args.data).resolve()), "time": args.time,
         "states": states, "trajectory": args.trajectory, "argv": list(getattr(args, "argv", [])),
     })
-    return 0
+    return EXIT_OK
 
 
-def _discover(ts, Xs, states, args):
+def discover(ts: list[np.ndarray], Xs: list[np.ndarray], states: list[str],
+             args: argparse.Namespace) -> ODEModel:
+    """`discover_ode` with the options in ``args`` (defaults for those it lacks)."""
     from eurisko.dynamics import discover_ode
 
     symbolic = {"auto": "auto", "on": True, "off": False}[getattr(args, "symbolic", "auto")]
@@ -155,7 +132,8 @@ def _discover(ts, Xs, states, args):
         random_state=getattr(args, "seed", 0))
 
 
-def _report(model, ts, Xs, out: Path, console, cli: dict[str, Any]) -> dict[str, Any]:
+def report(model: ODEModel, ts: list[np.ndarray], Xs: list[np.ndarray], out: Path,
+           console: Console, cli: dict[str, Any]) -> dict[str, Any]:
     """Print the equations and scores; write equations.txt, model.json, simulation.png."""
     import warnings
 
@@ -196,7 +174,7 @@ def _report(model, ts, Xs, out: Path, console, cli: dict[str, Any]) -> dict[str,
     return result
 
 
-def _png(names, t, X, Xsim) -> bytes:
+def _png(names: list[str], t: np.ndarray, X: np.ndarray, Xsim: np.ndarray) -> bytes:
     import io
 
     import matplotlib
@@ -219,50 +197,3 @@ def _png(names, t, X, Xsim) -> bytes:
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()
-
-
-def cmd_demo_ode(args) -> int:
-    """The Lorenz equations from a built-in trajectory with 1% noise."""
-    from importlib import resources
-
-    from eurisko.cli import _console
-
-    console = _console()
-    path = Path(str(resources.files("eurisko.data").joinpath("lorenz.csv")))
-    out = Path(args.out or Path("runs") / "demo-ode")
-    console.print("[bold]eurisko demo ode[/]: which equations drive this motion? 2000 noisy "
-                  "samples (1% noise) of the Lorenz attractor, nothing else.", soft_wrap=True)
-    ts, Xs, states = _load(str(path), "t", None, None)
-    seed = args.seed if getattr(args, "seed", None) is not None else 0
-    model = _discover(ts, Xs, states, argparse.Namespace(seed=seed))
-    _report(model, ts, Xs, out, console, {"command": "demo ode", "data_path": str(path),
-                                          "argv": list(getattr(args, "argv", []))})
-    console.print("Lorenz (1963): " + ";  ".join(LORENZ_TRUTH), markup=False, highlight=False,
-                  soft_wrap=True)
-    same = _matches_lorenz(model)
-    console.print("Lorenz's equations, rediscovered." if same else
-                  "Not exactly Lorenz's equations: see the terms above.",
-                  style="bold green" if same else "yellow")
-    return 0
-
-
-def _matches_lorenz(model) -> bool:
-    """Same terms as Lorenz's system and every coefficient within 2%."""
-    import sympy as sp
-
-    x, y, z = (sp.Symbol(n, real=True) for n in "xyz")
-    truth = [10 * (y - x), x * (28 - z) - y, x * y - sp.Rational(8, 3) * z]
-    for got, want in zip(model.rhs_exprs(rounded=False), truth, strict=True):
-        g = sp.Poly(sp.expand(got), x, y, z).as_dict()
-        w = sp.Poly(sp.expand(want), x, y, z).as_dict()
-        if set(g) != set(w):
-            return False
-        if any(abs(float(g[k]) - float(w[k])) > 0.02 * abs(float(w[k])) for k in w):
-            return False
-    return True
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from eurisko.cli import main
-
-    sys.exit(main(["ode", *sys.argv[1:]]))

@@ -9,9 +9,10 @@
 
 A run appends one line per finished (problem, method, noise, seed) to ``OUT/results.jsonl``
 and skips the runs already there, so the same command resumes a killed benchmark; at the end
-(also after Ctrl-C) it writes the report into OUT. Exit codes: 0 when every run was done, 130
-after Ctrl-C (what finished is kept), 2 for bad options. Nothing heavy is imported until the
-command runs.
+(also after Ctrl-C) it writes the report into OUT.
+
+Exit codes: 0 when every run was done; 130 after Ctrl-C (what finished is kept); 2 for bad
+options (one line ``error: ...`` on stderr).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import argparse
 import os
 import re
 import sys
+from typing import Any
 
-from eurisko.cli import number_option
+from eurisko.cli._common import EXIT_INTERRUPTED, EXIT_OK, number_option
 
 DEFAULT_METHODS = ("eurisko",)
 DEFAULT_TIME_LIMIT = 60.0
-EXIT_INTERRUPTED = 130
 
 
 def _noise(text: str) -> float:
@@ -39,8 +40,8 @@ def _noise(text: str) -> float:
     return value
 
 
-def register(subparsers) -> None:
-    """Add the ``bench`` sub-command."""
+def register(subparsers: Any) -> None:
+    """Add the ``bench`` sub-command to ``subparsers`` (argparse sub-parsers)."""
     p = subparsers.add_parser(
         "bench", help="run a benchmark suite (feynman, strogatz, classic) against peers, "
                       "or report on a finished one",
@@ -102,7 +103,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def cmd_bench(args) -> int:
+def cmd_bench(args: argparse.Namespace) -> int:
     """Dispatch ``bench SUITE``, ``bench report DIR`` and ``bench list``."""
     if args.suite == "report":
         if len(args.names) != 1:
@@ -118,7 +119,7 @@ def _default_out(suite: str) -> str:
     return os.path.join("bench", re.sub(r"[^A-Za-z0-9._-]+", "-", suite).strip("-") or "suite")
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from eurisko.bench.methods import get_method
@@ -155,7 +156,7 @@ def _run(args) -> int:
               "to go on", file=sys.stderr)
     if not args.no_report and results.records:
         _report(out, None)
-    return EXIT_INTERRUPTED if results.interrupted else 0
+    return EXIT_INTERRUPTED if results.interrupted else EXIT_OK
 
 
 def _report(folder: str, out: str | None) -> int:
@@ -177,7 +178,7 @@ def _report(folder: str, out: str | None) -> int:
     print(f"report: {paths['html']}")
     print(f"plots:  {paths['recovery']}  {paths['r2_size']}")
     print(f"tables: {paths['summary']}  {paths['problems']}")
-    return 0
+    return EXIT_OK
 
 
 def _list(names: list[str]) -> int:
@@ -188,8 +189,8 @@ def _list(names: list[str]) -> int:
             suite = load_suite(s)
             families = list(dict.fromkeys(p.family for p in suite))
             print(f"{s:<9} {len(suite):>3} problems; families: {', '.join(families)}")
-        return 0
+        return EXIT_OK
     for spec in names:
         for p in load_suite(spec):
             print(f"{p.name:<22} {p.family:<14} {p.formula}")
-    return 0
+    return EXIT_OK

@@ -1,4 +1,4 @@
-"""End-to-end tests of the ``eurisko`` command line, each in a fresh subprocess.
+"""``eurisko fit``: end-to-end runs, each in a fresh subprocess, and its one-line errors.
 
 Searches run for a few seconds with one worker; the assertions are about files, exit codes and
 messages, never about wall-clock times.
@@ -7,7 +7,6 @@ messages, never about wall-clock times.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,18 +18,6 @@ import pandas as pd
 import pytest
 
 TIMEOUT = 180  # generous: the first run in a fresh environment compiles the numba kernels
-
-
-def run_cli(*args: str, cwd: Path, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "eurisko.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env=_env())
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("EURISKO_TRACEBACK", None)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 @pytest.fixture
@@ -59,27 +46,7 @@ def noisy_csv(tmp_path: Path) -> Path:
     return path
 
 
-def _check_results(out: Path) -> dict:
-    front = pd.read_csv(out / "front.csv")
-    assert len(front) >= 1
-    assert {"complexity", "loss", "r2", "equation", "selected"} <= set(front.columns)
-    assert front["selected"].sum() == 1
-    info = json.loads((out / "front.json").read_text())
-    assert len(info["front"]) == len(front)
-    assert 0 <= info["selected_index"] < len(front)
-    assert info["n_evals"] > 0
-    assert {"feature_names", "settings", "elapsed", "interrupted"} <= set(info)
-    assert (out / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    return info
-
-
-def test_version(tmp_path: Path) -> None:
-    r = run_cli("--version", cwd=tmp_path)
-    assert r.returncode == 0
-    assert r.stdout.startswith("eurisko ")
-
-
-def test_fit_writes_results(tmp_path: Path, data_csv: Path) -> None:
+def test_fit_writes_results(tmp_path: Path, data_csv: Path, run_cli, check_fit_results) -> None:
     out = tmp_path / "run"
     r = run_cli("fit", str(data_csv), "--target", "y", "--features", "a", "b", "noise",
                 "--time-limit", "3", "--n-jobs", "1", "--out", str(out), cwd=tmp_path)
@@ -87,7 +54,7 @@ def test_fit_writes_results(tmp_path: Path, data_csv: Path) -> None:
     assert any(line.startswith("progress:") for line in r.stdout.splitlines())
     assert "selected: y = " in r.stdout
     assert str(out) in r.stdout
-    info = _check_results(out)
+    info = check_fit_results(out)
     assert info["feature_names"] == ["a", "b", "noise"]
     assert info["interrupted"] is False
     assert info["cli"]["target"] == "y"
@@ -115,7 +82,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     ("resume without run", ["fit", "--resume", "nowhere"], "no checkpoint"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, data_csv: Path, case: str, args: list[str],
-                               needle: str) -> None:
+                               needle: str, run_cli) -> None:
     files = {
         "data": str(data_csv),
         "text": str(_write(tmp_path, "text.csv", "x,name,y\n1,a,2\n2,b,3\n3,c,4\n")),
@@ -130,16 +97,6 @@ def test_bad_input_is_one_line(tmp_path: Path, data_csv: Path, case: str, args: 
     assert "Traceback" not in r.stderr
 
 
-def test_demo(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    r = run_cli("demo", "--time-limit", "5", "--out", str(out), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "Kepler" in r.stdout
-    assert "discovered:" in r.stdout
-    info = _check_results(out)
-    assert info["feature_names"] == ["semi_major_axis_au", "mass_earths"]
-
-
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = TIMEOUT) -> None:
     end = time.monotonic() + timeout
     while not path.exists():
@@ -151,12 +108,12 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = TIMEOUT) -> N
         time.sleep(0.05)
 
 
-def test_resume_after_kill(tmp_path: Path, noisy_csv: Path) -> None:
+def test_resume_after_kill(tmp_path: Path, noisy_csv: Path, run_cli, start_cli,
+                           check_fit_results) -> None:
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eurisko.cli", "fit", str(noisy_csv), "--target", "y",
-         "--time-limit", "60", "--n-jobs", "1", "--checkpoint-every", "0.3", "--out", str(out)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
+    proc = start_cli("fit", str(noisy_csv), "--target", "y", "--time-limit", "60", "--n-jobs", "1",
+                     "--checkpoint-every", "0.3", "--out", str(out),
+                     cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_for(out / "state.json", proc)
         time.sleep(0.5)  # let it run on a little past its first checkpoint
@@ -169,18 +126,18 @@ def test_resume_after_kill(tmp_path: Path, noisy_csv: Path) -> None:
     r = run_cli("fit", "--resume", str(out), "--time-limit", "2", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "resuming" in r.stdout
-    info = _check_results(out)
+    info = check_fit_results(out)
     assert info["n_evals"] > saved["n_evals"]
     assert info["cli"]["target"] == "y"  # read back from cli.json
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
-def test_ctrl_c_keeps_results(tmp_path: Path, noisy_csv: Path) -> None:
+def test_ctrl_c_keeps_results(tmp_path: Path, noisy_csv: Path, start_cli,
+                              check_fit_results) -> None:
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eurisko.cli", "fit", str(noisy_csv), "--target", "y",
-         "--time-limit", "60", "--n-jobs", "1", "--out", str(out)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    proc = start_cli(
+        "fit", str(noisy_csv), "--target", "y", "--time-limit", "60", "--n-jobs", "1",
+        "--out", str(out), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         # A shell without job control starts background jobs with SIGINT ignored; undo that
         # so the child gets Python's KeyboardInterrupt, as under a terminal.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -197,5 +154,28 @@ def test_ctrl_c_keeps_results(tmp_path: Path, noisy_csv: Path) -> None:
             proc.wait()
     assert proc.returncode == 130, stderr
     assert "interrupted: keeping what was found" in stdout
-    info = _check_results(out)
+    info = check_fit_results(out)
     assert info["interrupted"] is True
+
+
+@pytest.mark.parametrize("case, text, args, needle", [
+    ("target is the only column", "y\n1\n2\n", ["--target", "y"],
+     "no feature columns left in only.csv besides the column to predict"),
+    ("weights are the target", "a,y\n1,2\n2,3\n", ["--target", "y", "--weights", "y"],
+     "the weights column 'y' is also the column to predict"),
+    ("target among the features", "a,y\n1,2\n2,3\n", ["--target", "y", "--features", "a", "y"],
+     "the column to predict 'y' is also listed in --features"),
+    ("feature twice", "a,y\n1,2\n2,3\n", ["--target", "y", "--features", "a", "a"],
+     "column 'a' is listed twice in --features"),
+    ("missing weights", "a,y\n1,2\n2,3\n", ["--target", "y", "--weights", "w"],
+     "no column 'w' in only.csv (--weights); the columns are: a, y"),
+    ("not CSV", 'a,y\n1,2\n"3,4\n', ["--target", "y"], "could not read"),
+])
+def test_table_errors_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main_cli,
+                                 one_line_error, case: str, text: str, args: list[str],
+                                 needle: str) -> None:
+    (tmp_path / "only.csv").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main_cli("fit", "only.csv", *args, "--out", "out")
+    one_line_error(code, err, needle)
+    assert not (tmp_path / "out").exists()
