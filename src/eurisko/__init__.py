@@ -1,15 +1,21 @@
-"""eurisko: discover the mathematical laws hidden in data."""
+"""eurisko: discover the mathematical laws hidden in data.
 
-from eurisko.expr.operators import register_operator
+Importing the package loads nothing heavy: the estimator (pandas, scikit-learn) and the
+operator registry (numpy) load when first asked for, so the command line starts quickly.
+"""
+
 from eurisko.version import __version__
 
 __all__ = ["SymbolicRegressor", "register_operator", "__version__"]
 
 
 def __getattr__(name: str):
-    # The estimator pulls in pandas and scikit-learn; load them only when asked for.
     if name == "SymbolicRegressor":
         from eurisko.regressor import SymbolicRegressor
 
         return SymbolicRegressor
+    if name == "register_operator":
+        from eurisko.expr.operators import register_operator
+
+        return register_operator
     raise AttributeError(f"module 'eurisko' has no attribute {name!r}")

@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Libraries that take a noticeable time to import; a command imports them when it runs. (numpy
-# is not listed: ``import eurisko`` loads it, for ``eurisko.register_operator``.)
-HEAVY = ("pandas", "sympy", "numba", "matplotlib", "sklearn", "scipy")
+# Libraries that take a noticeable time to import; a command imports them when it runs.
+HEAVY = ("numpy", "pandas", "sympy", "numba", "matplotlib", "sklearn", "scipy")
 
 
 def test_version(tmp_path: Path, run_cli) -> None:

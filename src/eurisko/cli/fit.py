@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eurisko import __version__
 from eurisko.cli._common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -36,6 +35,7 @@ from eurisko.cli._common import (
     make_console,
     number_option,
 )
+from eurisko.version import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console

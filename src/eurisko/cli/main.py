@@ -14,9 +14,9 @@ import argparse
 import os
 import sys
 
-from eurisko import __version__
 from eurisko.cli import bench, constant, demo, fit, ode, sequence
 from eurisko.cli._common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
+from eurisko.version import __version__
 
 # In the order `eurisko --help` lists them. Each module's ``register(subparsers)`` adds its
 # sub-command and imports nothing heavy, so that the help comes up quickly.

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eurisko import __version__
 from eurisko.cli._common import (
     EXIT_OK,
     ODE_COLUMNS,
@@ -29,6 +28,7 @@ from eurisko.cli._common import (
     make_console,
     number_option,
 )
+from eurisko.version import __version__
 
 if TYPE_CHECKING:
     import numpy as np
