@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,8 +24,6 @@ from eurisko.dynamics import (
     estimate_noise,
 )
 from eurisko.dynamics.model import Equation
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def lorenz(_t, v):
