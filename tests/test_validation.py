@@ -258,6 +258,26 @@ def _to_string(**kw):
     return to_string(parse("1.5 * x0"), **kw)
 
 
+def _simulate(**kw):
+    import sympy as sp
+
+    from eurisko.dynamics.model import Equation, ODEModel
+
+    x = sp.Symbol("x", real=True)
+    model = ODEModel(["x"], [Equation(-x, "given")])
+    if "threshold" in kw:
+        t = np.linspace(0, 1, 20)
+        return model.valid_prediction_time(t, np.exp(-t)[:, None], **kw)
+    return model.simulate([1.0], np.linspace(0, 1, 5), **kw)
+
+
+def _register_operator(**kw):
+    from eurisko.expr.operators import register_operator
+
+    return register_operator("never_registered", **{
+        "arity": 1, "numpy": np.negative, "sympy": lambda a: -a, "scalar": "-a", **kw})
+
+
 def _dynamics_part(cls_name):
     def make(**kw):
         import eurisko.dynamics.differentiation as d
@@ -311,6 +331,9 @@ ENTRY_POINTS = [
     (_dynamics_part("SymbolicSearch"), {"restarts": -1}, "restarts"),
     (_dynamics_part("WeakForm"), {"scales": (1.0, -1.0)}, "scales[1]"),
     (_dynamics_part("WeakForm"), {"power": 0}, "power"),
+    (_simulate, {"method": "euler"}, "method"),
+    (_simulate, {"time_limit": 0}, "time_limit"),
+    (_simulate, {"threshold": -1}, "threshold"),
     (_identify, {"time_limit": 0}, "time_limit"),
     (_identify, {"margin": -1}, "margin"),
     (_identify, {"max_degree": 1}, "max_degree"),
@@ -356,6 +379,9 @@ ENTRY_POINTS = [
     (_numba, {"n_threads": 2.0}, "n_threads"),
     (_to_sympy, {"precision": 0}, "precision"),
     (_to_string, {"precision": True}, "precision"),
+    (_register_operator, {"arity": 3}, "arity"),
+    (_register_operator, {"arity": True}, "arity"),
+    (_register_operator, {"complexity": 0}, "complexity"),
 ]
 
 
