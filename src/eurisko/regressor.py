@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from eurisko.search.engine import SearchProgress, SearchState, default_backend, 
 from eurisko.search.front import FrontEntry, final_front, fold_scaling, select_index
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import SearchConfig
+from eurisko.validation import check_bool, check_int, check_number
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
 _SAVED_PARAMS = (
@@ -218,42 +220,42 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # --- configuration ---------------------------------------------------------------
 
     def _n_jobs(self) -> int:
-        if self.n_jobs is None:
+        if self.n_jobs is None or (isinstance(self.n_jobs, numbers.Integral)
+                                   and not isinstance(self.n_jobs, bool) and self.n_jobs == -1):
             return max(1, os.cpu_count() or 1)
-        if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0:
-            raise ValueError(f"n_jobs must be a positive integer or -1, got {self.n_jobs!r}")
-        return max(1, os.cpu_count() or 1) if self.n_jobs < 0 else int(self.n_jobs)
+        return check_int(self.n_jobs, "n_jobs", low=1, hint="-1 or None uses all cores")
 
     def _config(self, n_jobs: int) -> SearchConfig:
         ops = resolve_operators(self.operators)
-        if not isinstance(self.max_size, (int, np.integer)) or self.max_size < 1:
-            raise ValueError(f"max_size must be a positive integer, got {self.max_size!r}")
-        if self.population_size < 10:
-            raise ValueError(f"population_size must be at least 10, got {self.population_size}")
-        for name in ("time_limit", "max_evals", "loss_threshold", "exact_fit_tol"):
-            v = getattr(self, name)
-            if v is not None and not v > 0:
-                raise ValueError(f"{name} must be positive or None, got {v!r}")
+        max_size = check_int(self.max_size, "max_size", low=1, what="nodes")
+        population_size = check_int(self.population_size, "population_size", low=10)
+        n_islands = check_int(self.n_islands, "n_islands", low=1, none_ok=True,
+                              hint=f"None gives 8 per worker ({8 * n_jobs})")
+        check_number(self.time_limit, "time_limit", low=0, low_open=True, none_ok=True,
+                     what="seconds")
+        check_int(self.max_evals, "max_evals", low=1, none_ok=True, what="formula evaluations")
+        for name in ("loss_threshold", "exact_fit_tol"):
+            check_number(getattr(self, name), name, low=0, low_open=True, none_ok=True)
         if self.time_limit is None and self.max_evals is None and self.loss_threshold is None:
             raise ValueError("set at least one of time_limit, max_evals or loss_threshold, "
                              "or the search would never stop")
-        if not (isinstance(self.migration_interval, (int, np.integer))
-                and not isinstance(self.migration_interval, bool) and self.migration_interval >= 1):
-            raise ValueError(f"migration_interval must be a positive integer (epochs), "
-                             f"got {self.migration_interval!r}")
-        if self.lm_rows is not None and not (
-                isinstance(self.lm_rows, (int, np.integer)) and not isinstance(self.lm_rows, bool)
-                and self.lm_rows >= 8):
-            raise ValueError(f"lm_rows must be an integer of at least 8, or None for all rows, "
-                             f"got {self.lm_rows!r}")
-        n_islands = self.n_islands or 8 * n_jobs
+        migration_interval = check_int(self.migration_interval, "migration_interval", low=1,
+                                       what="epochs")
+        lm_rows = check_int(self.lm_rows, "lm_rows", low=8, none_ok=True,
+                            hint="None fits constants on all rows")
+        parsimony = check_number(self.parsimony, "parsimony", low=0)
+        optimize_probability = check_number(self.optimize_probability, "optimize_probability",
+                                            low=0, high=1)
+        check_number(self.checkpoint_every, "checkpoint_every", low=0, low_open=True,
+                     what="seconds")
+        check_int(self.random_state, "random_state", low=0, none_ok=True)
+        check_bool(self.warm_start, "warm_start")
         return SearchConfig(
-            operators=ops, max_size=int(self.max_size),
-            population_size=int(self.population_size), n_islands=int(n_islands),
-            parsimony=float(self.parsimony), optimize_probability=float(self.optimize_probability),
-            linear_scaling=bool(self.linear_scaling),
-            lm_rows=None if self.lm_rows is None else int(self.lm_rows),
-            migration_interval=int(self.migration_interval),
+            operators=ops, max_size=max_size, population_size=population_size,
+            n_islands=8 * n_jobs if n_islands is None else n_islands, parsimony=parsimony,
+            optimize_probability=optimize_probability,
+            linear_scaling=check_bool(self.linear_scaling, "linear_scaling"),
+            lm_rows=lm_rows, migration_interval=migration_interval,
         )
 
     def _params_meta(self) -> dict:
@@ -266,6 +268,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None) -> SymbolicRegressor:
         """Search for formulas; Ctrl-C stops early and keeps what was found."""
+        n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
+        config = self._config(n_jobs)
         _check_frame(X)
         names = _variable_names(X.columns) if isinstance(X, pd.DataFrame) else None
         Xv, yv = validate_data(self, X, y, y_numeric=True, ensure_min_samples=2,
@@ -285,8 +289,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if (w < 0).any() or w.sum() <= 0:
                 raise ValueError("sample_weight must be non-negative and not all zero "
                                  "(give at least one row a weight above zero)")
-        n_jobs = self._n_jobs()
-        config = self._config(n_jobs)
         data = Dataset.from_arrays(Xv, yv, w)
         self.variable_names_ = names
         self.y_var_ = float(np.sum(w * (yv - np.sum(w * yv) / w.sum()) ** 2) / w.sum())
@@ -363,8 +365,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def _program(self, i: int | None) -> Program:
         check_is_fitted(self, "programs_")
-        if i is None:
-            i = self.best_index_
+        i = self.best_index_ if i is None else check_int(i, "i", hint="i is a row of pareto_front_")
         if not -len(self.programs_) <= i < len(self.programs_):
             raise IndexError(f"row {i} is not in the Pareto front (it has "
                              f"{len(self.programs_)} rows)")

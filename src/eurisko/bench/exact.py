@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from eurisko.validation import check_instance, check_number
+
 _CHECK_TARGET = "eurisko.bench.exact:_check_payload"
 _STARTUP_TIMEOUT = 120.0
 _ZERO_BELOW = 1e-4  # SRBench's round_floats: smaller floats become 0
@@ -84,11 +86,10 @@ def check_recovery(model: sp.Expr, truth: sp.Expr, timeout: float | None = 30, *
                    positive: bool = False) -> RecoveryCheck:
     """Like `is_exact_recovery`, with the reason (which rounding and which rule matched)."""
     for name, e in (("model", model), ("truth", truth)):
-        if not isinstance(e, sp.Basic):
-            raise TypeError(f"{name} must be a SymPy expression, got {type(e).__name__}; "
-                            "convert text with eurisko.bench.parse_formula first")
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be positive seconds or None, got {timeout!r}")
+        check_instance(e, name, sp.Basic, expected="a SymPy expression",
+                       hint="convert text with eurisko.bench.parse_formula first")
+    timeout = check_number(timeout, "timeout", low=0, low_open=True, none_ok=True,
+                           what="seconds")
     payload = {
         "model": sp.srepr(model),
         "truth": sp.srepr(truth),

@@ -27,7 +27,8 @@ import numpy as np
 import sympy as sp
 from sympy.parsing.sympy_parser import auto_number, convert_xor, parse_expr
 
-from eurisko.bench.problem import Problem, finite_rows
+from eurisko.bench.problem import NOISE_HINT, Problem, finite_rows
+from eurisko.validation import check_instance, check_int, check_number
 
 ENV_VAR = "EURISKO_FEYNMAN_DIR"
 
@@ -78,8 +79,7 @@ def parse_formula(text: str, variables: Iterable[str], *, rational: bool = False
     ``functions`` whitelists more names (SymPy callables), e.g. ``{"pow": sympy.Pow}`` for the
     DSO benchmark files.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"formula must be a string, got {type(text).__name__}")
+    check_instance(text, "formula", str, expected="a string")
     assumptions = {"real": True} if assumptions is None else dict(assumptions)
     local = {}
     for v in variables:
@@ -143,12 +143,10 @@ class FeynmanProblem(Problem):
         """
         import pandas as pd
 
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive number of rows, got {n!r}")
-        if noise < 0:
-            raise ValueError(f"noise must be >= 0, got {noise!r}")
-        rng = np.random.default_rng(seed)
-        X = pd.DataFrame({v: rng.uniform(*self.ranges[v], int(n)) for v in self.variables})
+        n = check_int(n, "n", low=1, what="rows")
+        noise = check_number(noise, "noise", low=0, hint=NOISE_HINT)
+        rng = np.random.default_rng(check_int(seed, "seed", low=0, none_ok=True))
+        X = pd.DataFrame({v: rng.uniform(*self.ranges[v], n) for v in self.variables})
         y = self.evaluate(X)
         if noise > 0:
             y = y + rng.normal(0.0, noise * float(np.sqrt(np.mean(y**2))), y.shape)

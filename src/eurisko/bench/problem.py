@@ -23,6 +23,10 @@ from typing import Any, ClassVar
 import numpy as np
 import sympy as sp
 
+from eurisko.validation import check_int, check_number
+
+NOISE_HINT = "a noise level is a fraction of RMS(y), e.g. 0.01"
+
 TEST_FRACTION = 0.25
 
 
@@ -47,8 +51,7 @@ def rms(y: np.ndarray) -> float:
 
 def add_noise(y: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
     """``y`` plus Gaussian noise of standard deviation ``level * RMS(y)`` (SRBench's rule)."""
-    if not level >= 0:
-        raise ValueError(f"noise must be a level >= 0 (a fraction of RMS(y)), got {level!r}")
+    level = check_number(level, "noise", low=0, hint=NOISE_HINT)
     y = np.asarray(y, dtype=np.float64)
     if level == 0:
         return y.copy()
@@ -57,9 +60,8 @@ def add_noise(y: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarr
 
 def problem_rng(name: str, seed: int) -> np.random.Generator:
     """The random stream of one (problem, seed): independent across problems and seeds."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
+    seed = check_int(seed, "seed", low=0)
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
 class Problem:
@@ -104,8 +106,7 @@ class Problem:
         """Train/test data for one run: rows the problem's way, 25 % held out for testing,
         noise on the training target only. ``n`` is the number of rows before the split
         (each suite has its default)."""
-        if n is not None and (not isinstance(n, (int, np.integer)) or n < 4):
-            raise ValueError(f"n must be a number of rows >= 4, got {n!r}")
+        n = check_int(n, "n", low=4, none_ok=True, what="rows")
         rng = problem_rng(self.name, seed)
         X, y = self._rows(n, rng)
         order = rng.permutation(len(y))

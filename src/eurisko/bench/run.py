@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from eurisko.bench.methods import available_methods, get_method, method_settings
-from eurisko.bench.problem import Problem
+from eurisko.bench.problem import NOISE_HINT, Problem
 from eurisko.bench.suite import Suite, load_suite
+from eurisko.validation import check_bool, check_int, check_number
 
 RESULTS_FILE = "results.jsonl"
 MANIFEST_FILE = "bench.json"
@@ -172,13 +173,13 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _seeds(seeds: int | Iterable[int]) -> list[int]:
-    if isinstance(seeds, int):
-        if seeds < 1:
-            raise ValueError(f"seeds must be a count >= 1 or a list of seeds, got {seeds}")
-        return list(range(seeds))
-    out = [int(s) for s in seeds]
-    if not out or any(s < 0 for s in out):
-        raise ValueError(f"seeds must be integers >= 0, got {out}")
+    if not isinstance(seeds, Iterable):
+        return list(range(check_int(seeds, "seeds", low=1,
+                                    hint="give a count n (seeds 0..n-1) or a list of seeds")))
+    out = [check_int(s, "a seed", low=0) for s in seeds]
+    if not out:
+        raise ValueError("seeds is an empty list; give a count n (seeds 0..n-1) or a list of "
+                         "seeds such as [0, 1, 2]")
     return list(dict.fromkeys(out))
 
 
@@ -233,20 +234,25 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
     problems = list(suite)
     if not problems:
         raise ValueError("the suite has no problems")
-    noise = [float(n) for n in noise]
-    if not noise or any(not n >= 0 for n in noise):
-        raise ValueError(f"noise levels must be >= 0, got {noise}")
+    noise = [check_number(n, "a noise level", low=0, hint=NOISE_HINT) for n in noise]
+    if not noise:
+        raise ValueError("noise is an empty list; give at least one level, e.g. [0.0]")
     seed_list = _seeds(seeds)
-    if time_limit is not None and not time_limit > 0:
-        raise ValueError(f"time_limit must be positive seconds, got {time_limit}")
+    time_limit = check_number(time_limit, "time_limit", low=0, low_open=True, none_ok=True,
+                              what="seconds")
+    max_evals = check_int(max_evals, "max_evals", low=1, none_ok=True,
+                          what="formula evaluations")
     if time_limit is None and max_evals is None:
         raise ValueError("give a time_limit or max_evals, or runs would never end")
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    cores = os.cpu_count() or 1
-    jobs = max(1, cores // threads) if jobs is None else int(jobs)
-    if jobs < 1:
-        raise ValueError(f"jobs must be a positive integer, got {jobs}")
+    threads = check_int(threads, "threads", low=1)
+    jobs = check_int(jobs, "jobs", low=1, none_ok=True, hint="None runs cores // threads at once")
+    if jobs is None:
+        jobs = max(1, (os.cpu_count() or 1) // threads)
+    rows = check_int(rows, "rows", low=4, none_ok=True, hint="None uses the suite's default")
+    check_timeout = check_number(check_timeout, "check_timeout", low=0, low_open=True,
+                                 what="seconds")
+    positive = check_bool(positive, "positive")
+    retry_errors = check_bool(retry_errors, "retry_errors")
     for m in methods:
         get_method(m)  # unknown names fail here, before anything runs
     runnable, skipped = available_methods(methods)

@@ -19,6 +19,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from eurisko.validation import check_int
+
 MIN_DIGITS = 12
 MAX_DIGITS = 10_000
 MAX_EXPONENT = 1_000  # |log10 |x|| above this is refused: scale the number first
@@ -274,6 +276,8 @@ def _from_digits(text: str, what: str) -> Target:
 
 def make_target(x: Any, digits: int | None = None, what: str = "the number") -> Target:
     """Check the input of `identify` / `find_continued_fractions` and describe it as a Target."""
+    digits = check_int(digits, "digits", low=MIN_DIGITS, high=MAX_DIGITS, none_ok=True,
+                       hint="60 is a good start")
     if isinstance(x, bool) or isinstance(x, int):
         raise TypeError(f"{what} is an integer ({x!r}), which is exact; {ADVICE_FORMS}")
     if isinstance(x, str):
@@ -309,11 +313,6 @@ def make_target(x: Any, digits: int | None = None, what: str = "the number") -> 
 def _from_expr(expr: sympy.Expr, text: str, digits: int | None, what: str) -> Target:
     if digits is None:
         digits = 60
-    if isinstance(digits, bool) or not isinstance(digits, int):
-        raise TypeError(f"digits must be an integer, not {type(digits).__name__}")
-    if digits < MIN_DIGITS or digits > MAX_DIGITS:
-        raise ValueError(f"digits={digits} is out of range; use {MIN_DIGITS} to {MAX_DIGITS} "
-                         "(60 is a good start)")
     probe = _evaluate(expr, 30, text)
     if probe == 0:
         raise ValueError(f"{what} {text} is zero; there is nothing to identify")

@@ -35,9 +35,9 @@ from eurisko.constants.results import (
     Progress,
     Results,
     TimeLimitReached,
-    check_time_limit,
     coefficient_digits,
 )
+from eurisko.validation import check_choice, check_int, check_number
 
 SIGN_PATTERNS: tuple[tuple[int, ...], ...] = ((1,), (-1,), (1, -1), (-1, 1))
 MAX_QUOTIENTS = 2000
@@ -87,6 +87,7 @@ def continued_fraction(x: Any, *, signs: Sequence[int] = (1,), digits: int | Non
     [2, 1, 2, 1, 1, 4, 1, 1, 6, ...].
     """
     signs = _check_signs(signs)
+    max_terms = check_int(max_terms, "max_terms", low=1)
     target = make_target(x, digits)
     lo, hi = _signed_interval(target, target.digits)
     return quotients_of_interval(lo, hi, signs, max_terms)
@@ -347,18 +348,15 @@ def find_continued_fractions(x: Any, *, digits: int | None = None, search: str =
         >>> r[0].formula, r[0].a, r[0].b
         (6/zeta(3), (2*n + 1)*(17*n**2 + 17*n + 5), -n**6)
     """
-    if search not in ("pcf", "cf", "all"):
-        raise ValueError(f"search must be 'pcf', 'cf' or 'all', not {search!r}")
-    target = make_target(x, digits)
-    limit = check_time_limit(time_limit)
+    search = check_choice(search, "search", ("pcf", "cf", "all"))
+    limit = check_number(time_limit, "time_limit", low=0, low_open=True, none_ok=True,
+                         what="seconds")
+    mobius_bound = check_int(mobius_bound, "mobius_bound", low=1, high=20,
+                             hint="the table grows as its fourth power")
+    margin = check_number(margin, "margin", low=0, what="digits")
+    max_results = check_int(max_results, "max_results", low=1)
     spaces = pcf_spaces(family, a_degree, b_degree, coeff_bound)
-    for name, value, low in (("mobius_bound", mobius_bound, 1), ("margin", margin, 0),
-                             ("max_results", max_results, 1)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-            raise ValueError(f"{name} must be a number >= {low}, not {value!r}")
-    if not isinstance(mobius_bound, int) or mobius_bound > 20:
-        raise ValueError(f"mobius_bound must be an integer from 1 to 20, not {mobius_bound!r} "
-                         "(the table grows as its fourth power)")
+    target = make_target(x, digits)
     if target.computable:
         ds, known = target.digits, target.digits + max(20, target.digits // 2)
     else:
@@ -393,11 +391,10 @@ def find_continued_fractions(x: Any, *, digits: int | None = None, search: str =
 def pcf_spaces(family: str, a_degree: int | None, b_degree: int | None,
                coeff_bound: int | None) -> list[PCFSpace]:
     """The PCF spaces a search covers, from the user's family, degrees and bound."""
-    for name, value in (("a_degree", a_degree), ("b_degree", b_degree),
-                        ("coeff_bound", coeff_bound)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
-            raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+    family = check_choice(family, "family", ("auto", "general", "symmetric"))
+    a_degree = check_int(a_degree, "a_degree", low=0, none_ok=True)
+    b_degree = check_int(b_degree, "b_degree", low=0, none_ok=True)
+    coeff_bound = check_int(coeff_bound, "coeff_bound", low=1, none_ok=True)
     if family == "auto":
         if a_degree is not None or b_degree is not None or coeff_bound is not None:
             raise ValueError("a_degree, b_degree and coeff_bound need family='general' or "
@@ -407,13 +404,11 @@ def pcf_spaces(family: str, a_degree: int | None, b_degree: int | None,
         space = PCFSpace("general", 1 if a_degree is None else a_degree,
                          2 if b_degree is None else b_degree,
                          5 if coeff_bound is None else coeff_bound)
-    elif family == "symmetric":
+    else:  # symmetric
         d = 3 if a_degree is None else a_degree
         if b_degree is not None and b_degree != 2 * d:
             raise ValueError("the symmetric family has b_degree = 2 * a_degree")
         space = PCFSpace("symmetric", d, 2 * d, 20 if coeff_bound is None else coeff_bound)
-    else:
-        raise ValueError(f"family must be 'auto', 'general' or 'symmetric', not {family!r}")
     if space.rough_size() > 50_000_000:
         raise ValueError(f"the space {space} holds about {space.rough_size():,} fractions, "
                          "more than 50,000,000; lower the degrees or the coefficient bound")

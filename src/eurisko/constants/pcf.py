@@ -36,6 +36,7 @@ import sympy
 
 from eurisko.constants._numbers import Target
 from eurisko.constants.results import Clock, ContinuedFraction, coefficient_digits
+from eurisko.validation import check_choice, check_int
 
 FLOAT_DEPTH = 256  # terms of the float evaluation
 FLOAT_CHECK = 192  # converged: the values at FLOAT_CHECK and FLOAT_DEPTH terms agree
@@ -56,10 +57,10 @@ class PCFSpace:
     bound: int
 
     def __post_init__(self) -> None:
-        if self.family not in ("general", "symmetric"):
-            raise ValueError(f"family must be 'general' or 'symmetric', not {self.family!r}")
-        if self.bound < 1 or self.a_degree < 0 or self.b_degree < 0:
-            raise ValueError("degrees must be >= 0 and the coefficient bound >= 1")
+        check_choice(self.family, "family", ("general", "symmetric"))
+        check_int(self.a_degree, "a_degree", low=0)
+        check_int(self.b_degree, "b_degree", low=0)
+        check_int(self.bound, "bound", low=1, hint="bound is the largest |coefficient|")
         if self.family == "symmetric" and (self.a_degree < 1 or
                                            self.b_degree != 2 * self.a_degree):
             raise ValueError("the symmetric family needs a_degree >= 1 and b_degree = "

@@ -56,9 +56,9 @@ from eurisko.constants.results import (
     Progress,
     Results,
     TimeLimitReached,
-    check_time_limit,
     coefficient_digits,
 )
+from eurisko.validation import check_bool, check_int, check_number
 
 MAX_SEARCH_DIGITS = 400  # PSLQ gains little from more; more digits still serve the verification
 EXPLOG_DEGREE = 4
@@ -98,16 +98,16 @@ def identify(x: Any, *, digits: int | None = None, basis: Sequence[Any] | None =
         >>> identify("1.6449340668482264364724151666460251892189499012067984377")[0].formula
         pi**2/6
     """
+    limit = check_number(time_limit, "time_limit", low=0, low_open=True, none_ok=True,
+                         what="seconds")
+    margin = check_number(margin, "margin", low=0, what="digits")
+    max_degree = check_int(max_degree, "max_degree", low=2)
+    max_results = check_int(max_results, "max_results", low=1)
+    exhaustive = check_bool(exhaustive, "exhaustive")
     target = make_target(x, digits)
-    limit = check_time_limit(time_limit)
     chosen = DEFAULT_BASIS if basis is None else make_basis(basis)
-    for name, value, low in (("margin", margin, 0), ("max_degree", max_degree, 2),
-                             ("max_results", max_results, 1)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-            raise ValueError(f"{name} must be a number >= {low}, not {value!r}")
-    search = _Identifier(target, chosen, float(margin), int(max_degree),
-                         Clock(limit, progress), exhaustive)
-    return search.run(int(max_results))
+    search = _Identifier(target, chosen, margin, max_degree, Clock(limit, progress), exhaustive)
+    return search.run(max_results)
 
 
 def search_digits(target: Target) -> tuple[int, int]:

@@ -180,13 +180,3 @@ class Clock:
     def finish(self, stage: str, found: int, best: str | None) -> None:
         if self.progress is not None:
             self.progress(Progress(stage, 1, 1, self.elapsed(), found, best, finished=True))
-
-
-def check_time_limit(time_limit: float | None) -> float | None:
-    if time_limit is None:
-        return None
-    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or \
-            not math.isfinite(time_limit) or time_limit <= 0:
-        raise ValueError(f"time_limit must be a positive number of seconds or None, "
-                         f"not {time_limit!r}")
-    return float(time_limit)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eurisko.validation import check_int, check_number
+
 __all__ = [
     "Differentiator", "FiniteDifference", "SavitzkyGolay", "SmoothingSpline", "Tikhonov",
     "AutoDifferentiator", "estimate_noise", "make_differentiator",
@@ -93,8 +95,7 @@ class FiniteDifference(Differentiator):
     order: int = 4
 
     def __post_init__(self) -> None:
-        if not isinstance(self.order, (int, np.integer)) or self.order < 1:
-            raise ValueError(f"order must be a positive integer, got {self.order!r}")
+        self.order = check_int(self.order, "order", low=1)
 
     def min_samples(self) -> int:
         return int(self.order) + 1
@@ -144,6 +145,12 @@ class SavitzkyGolay(Differentiator):
 
     window: int | None = None
     polyorder: int = 3
+
+    def __post_init__(self) -> None:
+        self.window = check_int(self.window, "window", low=3, none_ok=True, what="samples",
+                                hint="None chooses it from the measured noise")
+        self.polyorder = check_int(self.polyorder, "polyorder", low=1,
+                                   hint="a derivative needs a polynomial of degree 1 or more")
 
     def min_samples(self) -> int:
         return max(int(self.polyorder) + 2, 5)
@@ -208,6 +215,10 @@ class SmoothingSpline(Differentiator):
 
     lam: float | None = None
 
+    def __post_init__(self) -> None:
+        self.lam = check_number(self.lam, "lam", low=0, none_ok=True,
+                                hint="None chooses it by cross-validation")
+
     def min_samples(self) -> int:
         return 5
 
@@ -251,6 +262,11 @@ class Tikhonov(Differentiator):
 
     lam: float | None = None
     order: int = 3
+
+    def __post_init__(self) -> None:
+        self.lam = check_number(self.lam, "lam", low=0, none_ok=True,
+                                hint="None chooses it by cross-validation")
+        self.order = check_int(self.order, "order", low=1)
 
     def min_samples(self) -> int:
         return 5
@@ -323,6 +339,9 @@ class AutoDifferentiator(Differentiator):
     """
 
     clean_below: float = 1e-4
+
+    def __post_init__(self) -> None:
+        self.clean_below = check_number(self.clean_below, "clean_below", low=0)
 
     def min_samples(self) -> int:
         return 5

@@ -46,6 +46,7 @@ from eurisko.dynamics.symbolic import (
     simplest_form,
 )
 from eurisko.dynamics.weak import WeakForm
+from eurisko.validation import check_choice, check_int, check_number
 
 __all__ = ["discover_ode"]
 
@@ -136,24 +137,19 @@ def discover_ode(
     dy/dt = x*y - y
     """
     started = time.monotonic()
+    check_int(degree, "degree", low=0)
+    formulation = check_choice(formulation, "formulation", ("auto", "weak", "derivative"))
+    symbolic = check_choice(symbolic, "symbolic", (True, False, "auto"))
+    symbolic_evals = check_int(symbolic_evals, "symbolic_evals", low=1,
+                               what="formula evaluations")
+    symbolic_time = check_number(symbolic_time, "symbolic_time", low=0, low_open=True,
+                                 none_ok=True, what="seconds")
+    random_state = check_int(random_state, "random_state", low=0, none_ok=True)
     if names is None and hasattr(X, "columns"):  # a DataFrame names its states
         names = [str(c) for c in X.columns]
     ts, Xs = as_trajectories(t, X)
     d = Xs[0].shape[1]
     names = state_names(names, d)
-    if formulation not in ("auto", "weak", "derivative"):
-        raise ValueError(f"formulation must be 'auto', 'weak' or 'derivative', got "
-                         f"{formulation!r}")
-    if symbolic not in (True, False, "auto"):
-        raise ValueError(f"symbolic must be True, False or 'auto', got {symbolic!r}")
-    if not (isinstance(symbolic_evals, (int, np.integer)) and not isinstance(symbolic_evals, bool)
-            and symbolic_evals > 0):
-        raise ValueError(f"symbolic_evals must be a positive number of formula evaluations, "
-                         f"got {symbolic_evals!r}")
-    if symbolic_time is not None and not (isinstance(symbolic_time, (int, float))
-                                          and symbolic_time > 0):
-        raise ValueError(f"symbolic_time must be positive seconds or None, got "
-                         f"{symbolic_time!r}")
     D = make_differentiator(differentiator)
     shortest = min(len(ti) for ti in ts)
     if shortest < D.min_samples():

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from eurisko.validation import check_bool, check_int
+
 __all__ = ["Library", "PolynomialLibrary", "CustomLibrary", "ConcatLibrary"]
 
 
@@ -59,10 +61,8 @@ class PolynomialLibrary(Library):
     """
 
     def __init__(self, degree: int = 3, include_bias: bool = True):
-        if not isinstance(degree, (int, np.integer)) or degree < 0:
-            raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
-        self.degree = int(degree)
-        self.include_bias = bool(include_bias)
+        self.degree = check_int(degree, "degree", low=0)
+        self.include_bias = check_bool(include_bias, "include_bias")
 
     def fit(self, names: Sequence[str]) -> PolynomialLibrary:
         self.state_names_ = list(names)

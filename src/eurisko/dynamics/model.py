@@ -13,6 +13,7 @@ import sympy as sp
 from eurisko.atomic import jsonable
 from eurisko.dynamics._validation import as_trajectories
 from eurisko.dynamics.simulate import SimulationResult, integrate, warn_if_failed
+from eurisko.validation import check_number
 
 __all__ = ["ODEModel", "Equation"]
 
@@ -203,6 +204,8 @@ class ODEModel:
         exceeds ``threshold`` (the whole span if never). Several trajectories: the mean.
         Divide by the largest Lyapunov exponent's inverse to get Lyapunov times.
         """
+        threshold = check_number(threshold, "threshold", low=0, low_open=True,
+                                 hint="the error is relative to each state's spread")
         ts, Xs = as_trajectories(t, X)
         vals = []
         for ti, xi in zip(ts, Xs, strict=True):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eurisko.validation import check_choice, check_number
+
 __all__ = ["SimulationResult", "SimulationWarning", "integrate"]
 
 
@@ -49,8 +51,12 @@ def integrate(rhs: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, t: np.nda
     from scipy.integrate import DOP853, LSODA, RK45, Radau
 
     solvers = {"LSODA": LSODA, "RK45": RK45, "DOP853": DOP853, "Radau": Radau}
-    if method not in solvers:
-        raise ValueError(f"unknown method {method!r}; use one of {sorted(solvers)}")
+    method = check_choice(method, "method", tuple(solvers), hint="an ODE solver of SciPy")
+    time_limit = check_number(time_limit, "time_limit", low=0, low_open=True, none_ok=True,
+                              what="seconds")
+    bound = check_number(bound, "bound", low=0, none_ok=True)
+    rtol = check_number(rtol, "rtol", low=0, low_open=True)
+    atol = check_number(atol, "atol", low=0, low_open=True)
     t = np.asarray(t, dtype=np.float64)
     x0 = np.asarray(x0, dtype=np.float64).ravel()
     out = np.full((len(t), x0.size), np.nan)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from eurisko.validation import check_int, check_number
+
 __all__ = ["SparseRegression", "EquationFit", "contiguous_folds"]
 
 _RIDGE = 1e-12  # relative, keeps nearly collinear Gram matrices invertible
@@ -149,6 +151,14 @@ class SparseRegression:
     se_factor: float = 1.0
     max_terms: int | None = None
     floor: float = 1e-10
+
+    def __post_init__(self) -> None:
+        self.n_folds = check_int(self.n_folds, "n_folds", low=2)
+        self.n_thresholds = check_int(self.n_thresholds, "n_thresholds", low=1)
+        self.se_factor = check_number(self.se_factor, "se_factor", low=0,
+                                      what="standard errors")
+        self.max_terms = check_int(self.max_terms, "max_terms", low=1, none_ok=True)
+        self.floor = check_number(self.floor, "floor", low=0)
 
     def fit(self, theta: np.ndarray, Y: np.ndarray, folds: np.ndarray) -> list[EquationFit]:
         """One `EquationFit` per column of ``Y`` (targets) over the columns of ``theta``."""

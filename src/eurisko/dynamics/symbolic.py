@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from eurisko.validation import check_instance, check_int, check_number
+
 __all__ = ["SymbolicSearch", "Candidate", "choose_candidate", "expr_size", "found_terms",
            "product_terms", "simplest_form", "snap_constants"]
 
@@ -96,6 +98,17 @@ class SymbolicSearch:
     n_jobs: int = 1
     restarts: int = 3
     options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.max_evals = check_int(self.max_evals, "max_evals", low=1, none_ok=True,
+                                   what="formula evaluations")
+        self.time_limit = check_number(self.time_limit, "time_limit", low=0, low_open=True,
+                                       none_ok=True, what="seconds")
+        self.max_size = check_int(self.max_size, "max_size", low=1, what="nodes")
+        self.max_rows = check_int(self.max_rows, "max_rows", low=1, what="samples")
+        self.restarts = check_int(self.restarts, "restarts", low=0)
+        check_instance(self.options, "options", dict, expected="a dict of SymbolicRegressor "
+                       "parameters")
 
     def candidates(self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray,
                    y_val: np.ndarray, names: Sequence[str],

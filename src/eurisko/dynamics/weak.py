@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eurisko.validation import check_int, check_number
+
 __all__ = ["WeakForm"]
 
 
@@ -50,6 +52,14 @@ class WeakForm:
     scales: tuple[float, ...] = (0.7, 1.0, 1.5)
     power: int = 8
     stride: int | None = None
+
+    def __post_init__(self) -> None:
+        self.width = check_int(self.width, "width", low=5, none_ok=True, what="samples",
+                               hint="None chooses it from the autocorrelation")
+        self.scales = tuple(check_number(sc, f"scales[{i}]", low=0, low_open=True)
+                            for i, sc in enumerate(self.scales))
+        self.power = check_int(self.power, "power", low=1)
+        self.stride = check_int(self.stride, "stride", low=1, none_ok=True, what="samples")
 
     def min_samples(self) -> int:
         return 15

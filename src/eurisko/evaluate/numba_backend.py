@@ -40,6 +40,7 @@ from eurisko.evaluate._kernelgen import GENERATOR_VERSION, kernel_source, vector
 from eurisko.evaluate.base import Dataset, Losses
 from eurisko.expr.operators import CONST, VAR, arity_table, registry, registry_fingerprint
 from eurisko.expr.program import ProgramBatch
+from eurisko.validation import check_int
 
 __all__ = [
     "NumbaBackend",
@@ -484,8 +485,10 @@ class NumbaBackend:
     name = "numba"
 
     def __init__(self, block_size: int | None = None, n_threads: int | None = None) -> None:
-        self.block_size = block_size
-        self.n_threads = n_threads
+        self.block_size = check_int(block_size, "block_size", low=1, none_ok=True, what="rows",
+                                    hint="None picks 512 rows (1024 in float32)")
+        self.n_threads = check_int(n_threads, "n_threads", low=1, none_ok=True,
+                                   hint="None uses the cores this process may use")
 
     def __repr__(self) -> str:
         return f"NumbaBackend(block_size={self.block_size!r}, n_threads={self.n_threads!r})"
@@ -495,18 +498,12 @@ class NumbaBackend:
     def _block(self, dtype: np.dtype) -> int:
         if self.block_size is None:
             return 1024 if dtype == np.float32 else 512
-        b = int(self.block_size)
-        if b < 1:
-            raise ValueError(f"block_size must be a positive integer, got {self.block_size!r}")
-        return b
+        return self.block_size
 
     def _threads(self) -> int:
         if self.n_threads is None:
             return _default_threads()
-        t = int(self.n_threads)
-        if t < 1:
-            raise ValueError(f"n_threads must be a positive integer, got {self.n_threads!r}")
-        return t
+        return self.n_threads
 
     def _setup(self, batch: ProgramBatch, data: Dataset):
         Xt = _check_data(data)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from eurisko.validation import check_choice, check_int
+
 if TYPE_CHECKING:  # sympy costs ~0.4 s to import: only printing and exact checks need it
     import sympy as sp
 
@@ -274,8 +276,8 @@ def register_operator(
     """
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(f"operator name {name!r} must be a lower-case identifier like 'softsign'")
-    if arity not in (1, 2):
-        raise ValueError(f"operator arity must be 1 or 2, got {arity!r}")
+    arity = check_choice(arity, "arity", (1, 2), hint="an operator takes one or two arguments")
+    check_int(complexity, "complexity", low=1)
     if name in _BY_NAME and not replace:
         raise ValueError(f"operator {name!r} exists already; pass replace=True to redefine it")
     imports: tuple[tuple[str, str], ...] = ()

@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 from eurisko.expr.operators import CONST, VAR, operator_of
 from eurisko.expr.program import Program
 from eurisko.expr.tree import Node, to_tree, variable_names
+from eurisko.validation import check_int
 
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
 _INFIX_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "^": _POW}
@@ -103,8 +102,7 @@ def _negative_literal(node: Node) -> float | None:
 def _check(program: Program, precision: int | None) -> None:
     if not isinstance(program, Program):
         raise TypeError(f"expected a Program, got {type(program).__name__}")
-    if precision is not None and (not isinstance(precision, int | np.integer) or precision < 1):
-        raise ValueError(f"precision must be a positive number of digits, got {precision!r}")
+    check_int(precision, "precision", low=1, none_ok=True, what="digits")
     program.validate()
 
 

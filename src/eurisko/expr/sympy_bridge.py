@@ -27,6 +27,7 @@ from eurisko.expr.operators import (
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import as_sympy
 from eurisko.expr.tree import Node, from_tree, variable_names
+from eurisko.validation import check_int
 
 _XNAME = re.compile(r"^x(\d+)$")
 _FUNC_ALIASES = {"Abs": "abs"}
@@ -83,8 +84,7 @@ def to_sympy(program: Program, names: Sequence[str] | None = None,
     """
     if not isinstance(program, Program):
         raise TypeError(f"to_sympy expects a Program, got {type(program).__name__}")
-    if precision is not None and (not isinstance(precision, int | np.integer) or precision < 1):
-        raise ValueError(f"precision must be a positive number of digits, got {precision!r}")
+    precision = check_int(precision, "precision", low=1, none_ok=True, what="digits")
     program.validate()
     names = variable_names(program, names)
     symbols = [sp.Symbol(n, real=True) for n in names]

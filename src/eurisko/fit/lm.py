@@ -32,6 +32,7 @@ from eurisko.fit._lm_kernels import (
     propose_steps,
     take_programs,
 )
+from eurisko.validation import check_bool, check_instance, check_int, check_number
 
 __all__ = ["FitResult", "fit_constants", "fit_program"]
 
@@ -81,22 +82,18 @@ def _subset(batch: ProgramBatch, idx: np.ndarray, consts: np.ndarray) -> Program
 
 def _check(batch: ProgramBatch, data: Dataset, backend: Backend, max_iter: int, tol: float
            ) -> tuple[np.ndarray, np.ndarray | None]:
-    if not isinstance(batch, ProgramBatch):
-        raise TypeError(f"batch must be a ProgramBatch (ProgramBatch.from_programs([...])), "
-                        f"got {type(batch).__name__}")
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be an evaluate.Dataset (Dataset.from_arrays(X, y)), "
-                        f"got {type(data).__name__}")
+    check_instance(batch, "batch", ProgramBatch, expected="a ProgramBatch",
+                   hint="build one with ProgramBatch.from_programs([...])")
+    check_instance(data, "data", Dataset, expected="an evaluate.Dataset",
+                   hint="build one with Dataset.from_arrays(X, y)")
     if data.y is None:
         raise ValueError("fitting constants needs a target: build the Dataset with y")
     for meth in ("jacobian", "losses"):
         if not callable(getattr(backend, meth, None)):
             raise TypeError(f"backend must have a {meth}() method (see evaluate.Backend), "
                             f"got {type(backend).__name__}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    if not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    check_int(max_iter, "max_iter", low=0, what="LM rounds")
+    check_number(tol, "tol", low=0)
     y = np.asarray(data.y, dtype=np.float64)
     if y.shape != (data.n_rows,):
         raise ValueError(f"data.y must hold one value per row ({data.n_rows}), got shape {y.shape}")
@@ -150,7 +147,7 @@ def fit_constants(
         if fixed.dtype != bool or fixed.shape != (len(batch.consts),):
             raise ValueError(f"fixed must be a boolean mask with one entry per constant "
                              f"({len(batch.consts)}), got {fixed.dtype} {fixed.shape}")
-    ls = bool(linear_scaling)
+    ls = check_bool(linear_scaling, "linear_scaling")
     n = batch.n_programs
     coff = np.asarray(batch.const_offsets, dtype=np.int64)
     k = np.diff(coff)
@@ -229,9 +226,8 @@ def fit_program(
     Returns ``(program with fitted constants, loss, (a, b))``. The backend defaults to the numpy
     reference, which needs no compilation and is quick enough for one formula.
     """
-    if not isinstance(program, Program):
-        raise TypeError(f"program must be an expr.Program (expr.parse('...')), "
-                        f"got {type(program).__name__}")
+    check_instance(program, "program", Program, expected="an expr.Program",
+                   hint="parse text with expr.parse('...')")
     if backend is None:
         from eurisko.evaluate.reference import NumpyBackend
 

@@ -72,13 +72,6 @@ def _as_int(t: Any, i: int) -> int:
     raise TypeError(f"{where} is a {type(t).__name__}; give the terms as integers")
 
 
-def check_offset(offset: Any) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, numbers.Integral):
-        raise TypeError(f"offset must be an integer (the index n of the first term), "
-                        f"not {offset!r}")
-    return int(offset)
-
-
 _SPLIT = re.compile(r"[\s,;]+")
 _INT = re.compile(r"[+-]?\d+")
 

@@ -17,10 +17,11 @@ from functools import cached_property
 from typing import Any
 
 from eurisko.sequences import closed_form as cf
-from eurisko.sequences._input import check_offset, check_terms
+from eurisko.sequences._input import check_terms
 from eurisko.sequences._linalg import PRIME
 from eurisko.sequences.algebraic import AlgebraicGF, SeriesPowers, fit_algebraic
 from eurisko.sequences.recurrence import Recurrence, fit_recurrence
+from eurisko.validation import check_int, check_number
 
 MIN_CHECKS = 5
 MAX_UNKNOWNS = 40
@@ -159,8 +160,7 @@ class Guess:
 
     def extend(self, k: int) -> list[Any]:
         """The next ``k`` terms the rule predicts (ints; SymPy Rationals if not whole)."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-            raise ValueError(f"extend(k) needs a whole number k >= 0, not {k!r}")
+        k = check_int(k, "k", low=0, hint="extend(k) gives the next k terms")
         return [_to_output(q) for q in self.primary.extend(self.terms, k)]
 
     # --- views -----------------------------------------------------------------------------
@@ -324,18 +324,15 @@ def guess(terms: Any, offset: int = 0, *, time_limit: float | None = 10.0,
     [208012, 742900, 2674440]
     """
     a = check_terms(terms)
-    offset = check_offset(offset)
-    if time_limit is not None and (isinstance(time_limit, bool)
-                                   or not isinstance(time_limit, (int, float))
-                                   or not time_limit > 0):
-        raise ValueError(f"time_limit must be a positive number of seconds or None, "
-                         f"not {time_limit!r}")
-    if isinstance(min_checks, bool) or not isinstance(min_checks, int) or min_checks < 1:
-        raise ValueError(f"min_checks must be a whole number >= 1, not {min_checks!r}")
+    offset = check_int(offset, "offset", hint="offset is the index n of the first term")
+    time_limit = check_number(time_limit, "time_limit", low=0, low_open=True, none_ok=True,
+                              what="seconds")
+    min_checks = check_int(min_checks, "min_checks", low=1,
+                           hint="each rule must predict this many terms it was not fitted on")
+    max_unknowns = check_int(max_unknowns, "max_unknowns", low=1, none_ok=True,
+                             hint=f"it caps a rule's free coefficients; None means {MAX_UNKNOWNS}")
     if max_unknowns is None:
         max_unknowns = MAX_UNKNOWNS
-    elif isinstance(max_unknowns, bool) or not isinstance(max_unknowns, int) or max_unknowns < 1:
-        raise ValueError(f"max_unknowns must be a whole number >= 1, not {max_unknowns!r}")
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
     N = len(a)
