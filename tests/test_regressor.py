@@ -200,3 +200,14 @@ def test_importing_the_regressor_does_not_import_sympy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_negative_n_jobs_counts_back_from_all_cores():
+    import os
+
+    cores = max(1, os.cpu_count() or 1)
+    assert SymbolicRegressor(n_jobs=-1)._n_jobs() == cores
+    assert SymbolicRegressor(n_jobs=-2)._n_jobs() == max(1, cores - 1)
+    assert SymbolicRegressor(n_jobs=-10_000)._n_jobs() == 1
+    with pytest.raises(ValueError, match="n_jobs must be a positive number"):
+        SymbolicRegressor(n_jobs=0)._n_jobs()

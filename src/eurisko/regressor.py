@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -91,7 +90,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         of evaluation and LM; on ten Feynman problems 8 islands per worker found the same
         laws as 2 in less time (docs/history.md#islands-per-worker-tuning-runs-commit-ef75fef).
     n_jobs : int, optional
-        Worker processes (default: all cores). ``1`` runs in this process.
+        Worker processes (default: all cores). ``1`` runs in this process; negative values
+        count back from all cores as in scikit-learn (``-1`` all, ``-2`` all but one).
     time_limit : float or None, default 60
         Seconds of search. Use ``max_evals`` instead for reproducible runs.
     max_evals : int, optional
@@ -220,10 +220,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # --- configuration ---------------------------------------------------------------
 
     def _n_jobs(self) -> int:
-        if self.n_jobs is None or (isinstance(self.n_jobs, numbers.Integral)
-                                   and not isinstance(self.n_jobs, bool) and self.n_jobs == -1):
-            return max(1, os.cpu_count() or 1)
-        return check_int(self.n_jobs, "n_jobs", low=1, hint="-1 or None uses all cores")
+        cores = max(1, os.cpu_count() or 1)
+        if self.n_jobs is None:
+            return cores
+        n = check_int(self.n_jobs, "n_jobs", hint="None or -1 uses all cores, -2 all but one")
+        if n == 0:
+            raise ValueError("n_jobs must be a positive number of worker processes, or negative "
+                             "to count back from all cores (-1 all, -2 all but one), got 0")
+        return n if n > 0 else max(1, cores + 1 + n)  # scikit-learn's (joblib's) reading
 
     def _config(self, n_jobs: int) -> SearchConfig:
         ops = resolve_operators(self.operators)
