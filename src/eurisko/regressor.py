@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from eurisko import _branches
 from eurisko.evaluate.base import Dataset
 from eurisko.evaluate.reference import eval_program
 from eurisko.expr.operators import resolve_operators
@@ -32,17 +34,22 @@ _SAVED_PARAMS = (
 )
 
 
-def _variable_names(columns: Sequence[object]) -> list[str]:
-    """Column names turned into identifiers the printer and parser accept."""
+def _variable_names(columns: Sequence[object], taken: Sequence[str] = ()) -> list[str]:
+    """Column names turned into identifiers the printer and parser accept (none of ``taken``)."""
     names: list[str] = []
     for i, c in enumerate(columns):
-        s = _IDENT.sub("_", str(c)).strip("_") or f"x{i}"
+        s = _IDENT.sub("_", str(c)).strip("_") or f"x{i + len(taken)}"
         if s[0].isdigit():
             s = f"x_{s}"
-        while s in names or s in {"pi", "e"}:
+        while s in names or s in taken or s in {"pi", "e"}:
             s = s + "_"
         names.append(s)
     return names
+
+
+def _less(budget: float | None, spent: float, floor: float) -> float | None:
+    """What is left of a budget (None: unlimited), at least ``floor`` so the search starts."""
+    return None if budget is None else max(budget - spent, floor)
 
 
 def _check_frame(X: object) -> None:
@@ -270,12 +277,22 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     # --- fitting ---------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None) -> SymbolicRegressor:
-        """Search for formulas; Ctrl-C stops early and keeps what was found."""
+    def fit(self, X, y, sample_weight=None, *, X_units=None, y_units=None,
+            physical_constants=None) -> SymbolicRegressor:
+        """Search for formulas; Ctrl-C stops early and keeps what was found.
+
+        With ``X_units`` (a unit string per column: a list, or a dict by column name) and
+        ``y_units``, the search first tries the law between dimensionless groups
+        (``m/m_0 = f(v/c)``), then searches the raw data with what it found as guesses; see
+        `decomposition_`. ``physical_constants`` names constants the law needs that are not
+        columns (``["c", "h"]`` from pint's table, or ``{"c0": (3e8, "m/s")}``): they join the
+        columns with their units and appear in the formulas by name.
+        """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
         config = self._config(n_jobs)
         _check_frame(X)
-        names = _variable_names(X.columns) if isinstance(X, pd.DataFrame) else None
+        columns = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
+        names = _variable_names(columns) if columns is not None else None
         Xv, yv = validate_data(self, X, y, y_numeric=True, ensure_min_samples=2,
                                ensure_all_finite=False, dtype=np.float64)
         if names is None:
@@ -293,6 +310,22 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if (w < 0).any() or w.sum() <= 0:
                 raise ValueError("sample_weight must be non-negative and not all zero "
                                  "(give at least one row a weight above zero)")
+        constants = _branches.constants_of(physical_constants)
+        if constants and X_units is None:
+            raise ValueError("physical_constants enter the dimensional analysis: give X_units "
+                             "and y_units too")
+        names = names + _variable_names([c.name for c in constants], taken=names)
+        self.physical_constants_ = [(n, c.value) for n, c in
+                                    zip(names[Xv.shape[1]:], constants, strict=True)]
+        Xv = self._with_constants(Xv)
+        reductions, note = [], ""
+        if X_units is not None or y_units is not None:
+            reductions, note = _branches.plan(
+                Xv, yv, w, names, columns or names[:self.n_features_in_], X_units, y_units,
+                constants, str(getattr(y, "name", None) or "y"))
+            if note:
+                warnings.warn(f"no dimensionless form: {note}; searching the raw data",
+                              stacklevel=2)
         data = Dataset.from_arrays(Xv, yv, w)
         self.variable_names_ = names
         self.y_var_ = float(np.sum(w * (yv - np.sum(w * yv) / w.sum()) ** 2) / w.sum())
@@ -303,7 +336,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             state = self.search_state_
             state.interrupted = False
         meta = {"params": self._params_meta(), "variable_names": names,
-                "n_features": int(Xv.shape[1]), "y_var": self.y_var_,
+                "n_features": int(self.n_features_in_), "y_var": self.y_var_,
+                "physical_constants": self.physical_constants_,
                 "feature_names_in": ([str(c) for c in self.feature_names_in_]
                                      if hasattr(self, "feature_names_in_") else None)}
         run_dir = Path(self.run_dir) if self.run_dir is not None else None
@@ -315,18 +349,26 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         progress = self.progress
         if progress is None and self.verbose:
             progress = _print_progress
+        exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
+        branches = _branches.run(
+            reductions if state is None else [], self._inner_model, names, config.operators, Xv, yv, w,
+            self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress)
         backend = default_backend()
         state = run_search(
-            data, config, seed=self.random_state, n_jobs=n_jobs, time_limit=self.time_limit,
-            max_evals=self.max_evals, loss_threshold=self.loss_threshold,
-            exact_tol=self.exact_fit_tol, state=state,
-            describe=self._describe if progress else None, progress=progress,
+            data, config, seed=self.random_state, n_jobs=n_jobs,
+            time_limit=_less(self.time_limit, branches.seconds, 1e-3),
+            max_evals=_less(self.max_evals, branches.n_evals, 1),
+            loss_threshold=self.loss_threshold, exact_tol=self.exact_fit_tol, state=state,
+            describe=self._describe if progress else None,
+            progress=_branches._offset(progress, branches.seconds, branches.n_evals)
+            if reductions and progress else progress,
             checkpoint=checkpoint, checkpoint_every=self.checkpoint_every, backend=backend,
+            guesses=branches.guesses,
         )
         self.search_state_ = state
         self._state_n_features = Xv.shape[1]
-        self.n_evals_ = int(state.n_evals)
-        self.elapsed_ = float(state.elapsed)
+        self.n_evals_ = int(state.n_evals) + branches.n_evals
+        self.elapsed_ = float(state.elapsed) + branches.seconds
         self.interrupted_ = bool(state.interrupted)
         self.stop_reason_ = state.stop_reason
         try:
@@ -336,10 +378,38 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             front = _front_without_data(state.hof, config.linear_scaling)
             self.interrupted_ = True
         self._set_front(front)
+        self.decomposition_ = self._decomposition(reductions, branches, note, state)
         if run_dir is not None:
             meta["front"] = [{"program": e.program.to_dict(), "loss": e.loss} for e in front]
+            meta["decomposition"] = self.decomposition_
             save_state(run_dir, state, meta)
         return self
+
+    def _inner_model(self, **overrides) -> SymbolicRegressor:
+        """An estimator for an easier version of the problem: these settings, no run_dir."""
+        params = self.get_params()
+        params.update(run_dir=None, warm_start=False, verbose=False, **overrides)
+        return type(self)(**params)
+
+    def _with_constants(self, Xv: np.ndarray) -> np.ndarray:
+        """The user's columns and, after them, one column per physical constant."""
+        consts = getattr(self, "physical_constants_", [])
+        if not consts:
+            return Xv
+        extra = np.broadcast_to([v for _, v in consts], (Xv.shape[0], len(consts)))
+        return np.ascontiguousarray(np.hstack([Xv, extra]))
+
+    def _decomposition(self, reductions, branches, note: str, state: SearchState) -> dict:
+        """What `decomposition_` says: the problems tried, their cost, which one found it."""
+        plain = {"kind": "plain", "seconds": float(state.elapsed), "n_evals": int(state.n_evals),
+                 "stop_reason": state.stop_reason}
+        selected = float(self.pareto_front_["loss"].iloc[self.best_index_])
+        found_by = "plain"
+        if branches.record and branches.best_loss <= selected * (1 + 1e-6) + 1e-15 * self.y_var_:
+            found_by = "dimensionless"
+        return {"units": bool(reductions) or bool(note), "note": note,
+                "physical_constants": [n for n, _ in self.physical_constants_],
+                "branches": [*branches.record, plain], "found_by": found_by}
 
     def _describe(self, hof: HallOfFame) -> list[tuple[int, float, str]]:
         from eurisko.expr.printing import to_string
@@ -380,6 +450,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "programs_")
         Xv = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
         _check_finite("X", Xv, self.variable_names_)
+        Xv = self._with_constants(Xv)
         out = eval_program(self._program(i), np.ascontiguousarray(Xv.T))
         return np.asarray(out, dtype=np.float64)
 
@@ -417,6 +488,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if meta.get("feature_names_in"):
             model.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
         model.y_var_ = float(meta["y_var"])
+        model.physical_constants_ = [(str(n), float(v))
+                                     for n, v in meta.get("physical_constants", [])]
         model.search_state_ = state
         model._state_n_features = model.n_features_in_
         model.n_evals_ = state.n_evals
@@ -430,6 +503,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         else:
             front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)))
         model._set_front(front)
+        model.decomposition_ = meta.get("decomposition", {})
         return model
 
 

@@ -15,6 +15,7 @@ from eurisko.physics.dimensional import (
     scale_constant,
     scaled_target,
 )
+from eurisko.physics.reduction import Reduction, reduce_by_units
 from eurisko.physics.units import (
     BASE_DIMENSIONS,
     Constant,
@@ -25,6 +26,7 @@ from eurisko.physics.units import (
     pmlb_unit,
 )
 
-__all__ = ["BASE_DIMENSIONS", "Constant", "DimensionalAnalysis", "Unit", "analyze",
+__all__ = ["BASE_DIMENSIONS", "Constant", "DimensionalAnalysis", "Reduction", "Unit", "analyze",
+           "reduce_by_units",
            "parse_unit", "parse_units", "physical_constant", "pmlb_unit", "scale_constant",
            "scaled_target"]

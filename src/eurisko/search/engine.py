@@ -19,7 +19,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -342,8 +342,13 @@ def run_search(
     checkpoint: Callable[[SearchState], None] | None = None,
     checkpoint_every: float = 10.0,
     backend: Backend | None = None,
+    guesses: Sequence[Program] = (),
 ) -> SearchState:
     """Evolve until a stopping rule fires; returns the final state (never raises on Ctrl-C).
+
+    ``guesses``: formulas that enter every island that starts afresh in this call (before its
+    random members), so the search builds on what is known: a user's guess, or a law found
+    on an easier version of the problem and written back in these variables.
 
     ``exact_tol``: once a formula's loss is at most ``exact_tol * var(y)`` (it fits the data
     to rounding error), the search runs on looking for a simpler exact form: it stops
@@ -358,7 +363,7 @@ def run_search(
         state = SearchState(populations=[[] for _ in range(n_islands)])
     state.stop_reason = ""
     pops: list[list[Program] | None] = [
-        (state.populations[i] if i < len(state.populations) else None) or None
+        (state.populations[i] if i < len(state.populations) else None) or list(guesses) or None
         for i in range(n_islands)
     ]
     root = np.random.SeedSequence(

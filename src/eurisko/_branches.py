@@ -1,0 +1,143 @@
+"""The easier problems a fit with units tries before its plain search, and what they found.
+
+`SymbolicRegressor.fit` with ``X_units``/``y_units`` runs a short search on each dimensionless
+version of the problem (`eurisko.physics.reduce_by_units`), writes the formulas it finds back
+in the user's variables and hands them to the plain search as guesses: they are re-fitted and
+scored on the raw data there, so the front only ever holds what the raw data confirm, and a
+law found on the groups ends the plain search early by the exact-fit rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eurisko.expr.printing import to_string
+from eurisko.expr.program import Program, const
+from eurisko.physics import (
+    Constant,
+    Reduction,
+    parse_unit,
+    parse_units,
+    physical_constant,
+    reduce_by_units,
+    scale_constant,
+)
+from eurisko.search.engine import SearchProgress
+
+# Share of the time (and evaluation) budget the dimensionless problems may use, first analysis
+# first; each stops early on an exact fit, and the plain search gets what they leave.
+REDUCED_SHARES = (0.35, 0.15)
+
+
+def constants_of(spec: Any) -> list[Constant]:
+    """``physical_constants``: names from pint's table (``"c"``) or ``(value, unit)`` pairs,
+    in a list or a dict ``{name: "c" | (value, unit)}``."""
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        raise TypeError("physical_constants must be a list of names such as ['c', 'h'] or a "
+                        f"dict of name: (value, unit), not the string {spec!r}")
+    if isinstance(spec, Mapping):
+        return [physical_constant(v, name=str(k)) for k, v in spec.items()]
+    return [physical_constant(v) for v in spec]
+
+
+@dataclasses.dataclass
+class Branches:
+    """What the dimensionless problems found: guesses for the plain search and a record."""
+
+    guesses: list[Program]
+    record: list[dict[str, Any]]
+    seconds: float = 0.0
+    n_evals: int = 0
+    best_loss: float = float("inf")  # on the raw data, in the user's units
+    note: str = ""
+
+
+def plan(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
+         user_columns: Sequence[str], X_units: Any, y_units: Any, constants: list[Constant],
+         y_name: str) -> tuple[list[Reduction], str]:
+    """The dimensionless problems (``X`` already holds the constants' columns), or a reason."""
+    if X_units is None or y_units is None:
+        missing = "y_units" if X_units is not None else "X_units"
+        raise ValueError(f"give {missing} too: dimensional analysis needs the units of every "
+                         "column and of y")
+    units = parse_units(X_units, list(user_columns), what="X_units")
+    units += [c.unit for c in constants]
+    y_unit = parse_unit(y_units if isinstance(y_units, str) else str(y_units), "y")
+    return reduce_by_units(X, y, w, list(names), units, y_unit, y_name=y_name,
+                           alternatives=len(REDUCED_SHARES))
+
+
+def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequence[str],
+        operators: Sequence[str] | None, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+        time_limit: float | None, max_evals: int | None, loss_threshold: float | None,
+        exact_loss: float | None, progress: Callable[[SearchProgress], None] | None
+        ) -> Branches:
+    """Search each reduction in turn (until one fits exactly); the formulas come back as
+    programs in ``names``, each scored on the raw data."""
+    out = Branches([], [])
+    t_start = time.monotonic()
+    for reduction, share in zip(reductions, REDUCED_SHARES, strict=False):
+        t0, found = time.monotonic(), []
+        entry: dict[str, Any] = {"kind": "dimensionless", "problem": reduction.describe(),
+                                 "groups": list(reduction.names)}
+        if reduction.n_groups == 0:  # y = C * scale: one least-squares constant
+            c = scale_constant(reduction.target, np.ones_like(reduction.target),
+                               reduction.weights)
+            found, n_evals = [const(float(c))], 1
+        else:
+            model = make_model(
+                time_limit=None if time_limit is None else share * time_limit,
+                max_evals=None if max_evals is None else max(1, int(share * max_evals)),
+                loss_threshold=(None if loss_threshold is None
+                                else loss_threshold * reduction.loss_factor),
+                progress=_offset(progress, time.monotonic() - t_start + 0.0, out.n_evals),
+            )
+            frame = pd.DataFrame(reduction.X, columns=list(reduction.names))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                model.fit(frame, reduction.target, sample_weight=reduction.weights)
+            found, n_evals = list(model.programs_), int(model.n_evals_)
+            entry["stop_reason"] = model.stop_reason_
+        backs = [p for p in (reduction.write_back(q, names, operators) for q in found) if p]
+        losses = [_raw_loss(p, X, y, w) for p in backs]
+        out.guesses.extend(backs)
+        out.n_evals += n_evals
+        best = min(losses, default=float("inf"))
+        out.best_loss = min(out.best_loss, best)
+        entry.update(seconds=time.monotonic() - t0, n_evals=n_evals, best_loss=best,
+                     formulas=[to_string(p, list(names)) for p in backs])
+        out.record.append(entry)
+        if exact_loss is not None and best <= exact_loss:
+            break
+    out.seconds = time.monotonic() - t_start
+    return out
+
+
+def _raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    from eurisko.evaluate.reference import eval_program
+
+    with np.errstate(all="ignore"):
+        f = np.asarray(eval_program(p, np.ascontiguousarray(X.T)), dtype=np.float64)
+        loss = float(np.sum(w * (f - y) ** 2) / np.sum(w))
+    return loss if np.isfinite(loss) else float("inf")
+
+
+def _offset(progress: Callable[[SearchProgress], None] | None, seconds: float, n_evals: int
+            ) -> Callable[[SearchProgress], None] | None:
+    """Progress of one part, reported as part of the whole fit (never ``done``)."""
+    if progress is None:
+        return None
+
+    def report(p: SearchProgress) -> None:
+        progress(dataclasses.replace(p, elapsed=p.elapsed + seconds,
+                                     n_evals=p.n_evals + n_evals, done=False))
+    return report

@@ -1,0 +1,110 @@
+"""Easier problems from the units: the search's data on dimensionless groups, and the way back.
+
+`reduce_by_units` turns a table with units into one `Reduction` per dimensional analysis worth
+trying (at most ``alternatives``): the groups as columns, ``y / scale`` as the target and the
+weights under which the squared loss on ``y / scale`` is the loss on ``y``. A formula found on a
+reduction comes back with `Reduction.write_back` as a program in the user's variables; the
+caller re-fits its constants and scores it on the raw data (here nothing is trusted that was
+not measured there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from eurisko.expr.program import Program
+from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+from eurisko.physics.dimensional import DimensionalAnalysis, analyze, scaled_target
+from eurisko.physics.units import Unit
+
+__all__ = ["Reduction", "reduce_by_units"]
+
+_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """One dimensionless version of a problem: search ``y`` = ``target`` on ``X`` = the groups.
+
+    ``weights`` are ``w * scale**2`` (normalised to the sum of the original weights), so that
+    the best formula here is the best on the original problem: a weighted mean squared error
+    here is the original one times ``loss_factor``.
+    """
+
+    analysis: DimensionalAnalysis
+    names: tuple[str, ...]  # the groups' column names, identifiers read from the monomials
+    X: np.ndarray  # (rows, n_groups)
+    target: np.ndarray  # y / scale
+    weights: np.ndarray
+    scale_values: np.ndarray
+    loss_factor: float  # a loss here is the loss on the original problem times this
+
+    @property
+    def n_groups(self) -> int:
+        return self.analysis.n_groups
+
+    def describe(self) -> str:
+        """``m/m_0 = f(v/c)``."""
+        return str(self.analysis)
+
+    def write_back(self, program: Program, variable_names: Sequence[str],
+                   operators: Sequence[str] | None = None) -> Program | None:
+        """A formula in the groups (columns ``self.names``) as a program in the user's
+        variables, or None when the operators cannot express it (``x**(3/2)`` without
+        ``sqrt`` or ``pow``)."""
+        group_syms = [sp.Symbol(n, real=True) for n in self.names]  # as to_sympy makes them
+        var_syms = [sp.Symbol(n, real=True) for n in variable_names]
+        try:
+            f = to_sympy(program, list(self.names))
+            expr = self.analysis.to_original(f, group_syms, var_syms)
+            return from_sympy(sp.powsimp(expr), list(variable_names), operators)
+        except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
+            return None
+
+
+def _group_names(analysis: DimensionalAnalysis, taken: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for i, g in enumerate(analysis.group_expressions()):
+        name = _IDENT.sub("_", sp.sstr(g).replace("**", "")).strip("_") or f"z{i}"
+        if name[0].isdigit():
+            name = f"z_{name}"
+        while name in out or name in taken or name in {"pi", "e"}:
+            name += "_"
+        out.append(name)
+    return tuple(out)
+
+
+def reduce_by_units(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
+                    x_units: Sequence[Unit], y_unit: Unit, y_name: str = "y",
+                    alternatives: int = 2) -> tuple[list[Reduction], str]:
+    """The dimensionless problems to try, best first, or ``([], reason)`` when the units do
+    not balance (the reason names the likely cause)."""
+    analyses, why = analyze(list(x_units), y_unit, list(names), y_name=y_name,
+                            alternatives=max(1, alternatives))
+    if analyses is None:
+        return [], why
+    out = []
+    for a in analyses[:alternatives]:
+        Z, s = a.transform(X)
+        t, _ = scaled_target(y, s, w)
+        # w * s**2 (the loss on y), computed without overflow and normalised to sum(w)
+        usable = np.isfinite(s) & (s != 0) & np.isfinite(Z).all(axis=1) & np.isfinite(t)
+        if not (usable & (w > 0)).any():
+            continue  # the scale is zero or infinite wherever a row counts
+        r = np.where(usable, np.abs(s), 0.0)
+        w2 = w * (r / r.max()) ** 2
+        if w2.sum() <= 0:
+            continue
+        with np.errstate(over="ignore", divide="ignore"):
+            factor = float(w.sum() / (w2.sum() * r.max() ** 2))
+        w2 = w2 * (w.sum() / w2.sum())
+        t = np.where(usable, t, 0.0)
+        Z = np.where(usable[:, None], Z, 0.0)
+        out.append(Reduction(a, _group_names(a, names), np.ascontiguousarray(Z, np.float64),
+                             t, w2, s, factor))
+    return out, "" if out else "the scale is zero or infinite on every row"
