@@ -433,6 +433,11 @@ def test_latex():
     ("log(-1)*x0", "log(-1)*x0"),  # NaN does not fold
     ("1/0 + x0", "1/0 + x0"),
     ("0 - x0", "0 - x0"),  # neg is not used by the program: not brought in
+    ("cosh(-x0)", "cosh(x0)"),  # even
+    ("sinh(-x0)", "sinh(-x0)"),  # odd: -sinh(x0) is no smaller
+    ("asin(0.5)*x0", "0.5235987755982989*x0"),
+    ("asin(2)*x0", "asin(2)*x0"),  # NaN does not fold
+    ("acos(-1)*x0", "3.141592653589793*x0"),
 ])
 def test_simplify_known_cases(text, expected, Xt):
     p = prog(text)
