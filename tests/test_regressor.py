@@ -211,3 +211,14 @@ def test_negative_n_jobs_counts_back_from_all_cores():
     assert SymbolicRegressor(n_jobs=-10_000)._n_jobs() == 1
     with pytest.raises(ValueError, match="n_jobs must be a positive number"):
         SymbolicRegressor(n_jobs=0)._n_jobs()
+
+
+@pytest.mark.parametrize("law, truth", [(np.tanh, sp.tanh), (np.arcsin, sp.asin)],
+                         ids=["tanh", "asin"])
+def test_inverse_trig_and_hyperbolic_operators_on_request(law, truth):
+    # not on by default; named in operators they run through search, fit and the front
+    X = np.random.default_rng(7).uniform(-0.9, 0.9, (200, 1))
+    y = law(X[:, 0])
+    model = quick(operators=["add", "sub", "mul", "div", "asin", "tanh"]).fit(X, y)
+    assert model.sympy() == truth(sp.Symbol("x0", real=True))
+    assert model.score(X, y) > 1 - 1e-12

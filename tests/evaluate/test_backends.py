@@ -199,7 +199,9 @@ def test_predict_matches_reference(backend):
     got = np.asarray(backend.predict(batch, data))
     assert got.shape == (batch.n_programs, data.n_rows)
     ref, ok = stable_mask(batch, data)
-    assert ok.mean() > 0.5, "too few comparable outputs: the test would prove little"
+    # (every operator draws: asin/acos are NaN off [-1, 1], sinh/cosh/exp overflow, so about
+    # half the outputs of random 40-node programs are not finite)
+    assert ok.mean() > 0.4, "too few comparable outputs: the test would prove little"
     np.testing.assert_allclose(got[ok], ref[ok], rtol=1e-8, atol=0)
     # NaN and +-Inf where the reference has them, for outputs that are stably non-finite
     ref2 = noisy_predict(batch, data, 1e-13)
@@ -281,7 +283,7 @@ def test_losses_match_reference(backend, scaling, weights):
     with np.errstate(all="ignore"):
         flat = np.ptp(ref_pred, axis=1) <= 1e-12 * np.abs(ref_pred).max(axis=1)
     comparable = fine & ~(flat & scaling)
-    assert comparable.sum() > 100 and bad.sum() > 5
+    assert comparable.sum() > 80 and bad.sum() > 5
     yv = float(np.var(data.y))
     np.testing.assert_allclose(got.loss[comparable], ref.loss[comparable], rtol=1e-8,
                                atol=1e-12 * yv)
@@ -361,6 +363,10 @@ def test_nonfinite_programs_give_inf_and_never_raise(backend):
         _prog(("x", 0), ("c", 0), "mul", "exp", "exp", consts=[1000.0]),  # overflow
         _prog(("x", 0), ("c", 0), "sub", "log", consts=[cut]),            # partly NaN
         _prog(("x", 0), "neg", "sqrt"),                                   # sqrt of negatives
+        _prog(("x", 0), "asin"),                                          # NaN past x = 1
+        _prog(("x", 0), ("c", 0), "add", "acos", consts=[1.0]),           # NaN everywhere
+        _prog(("x", 0), ("c", 0), "mul", "cosh", consts=[1000.0]),        # overflow: +inf
+        _prog(("x", 0), ("c", 0), "mul", "sinh", consts=[-1000.0]),       # overflow: -inf
         _prog(("x", 0), ("c", 0), "pow", ("c", 1), "pow", consts=[-1000.0, 3.0]),  # 0 and inf
         _prog(("x", 0), "sin"),                                           # a finite one
     ]
@@ -401,7 +407,7 @@ def test_jacobian_matches_reference(backend):
     with np.errstate(all="ignore"):
         good = (ok[owner] & np.isfinite(ref_jac) & np.isfinite(ref_jac2)
                 & np.isclose(ref_jac, ref_jac2, rtol=1e-6, atol=1e-300))
-    assert good.sum() > 0.4 * good.size
+    assert good.sum() > 0.25 * good.size
     np.testing.assert_allclose(np.asarray(jac)[good], ref_jac[good], rtol=1e-7,
                                atol=1e-10 * np.abs(ref_jac[good]).max())
 
@@ -434,6 +440,59 @@ def test_jacobian_sums_a_constant_used_twice(backend):
     data = make_data(16, n_rows=20)
     _, jac = backend.jacobian(ProgramBatch.from_programs([p]), data)
     np.testing.assert_allclose(np.asarray(jac)[0], data.Xt[0] + 3.0, rtol=1e-12)
+
+
+INVERSE_AND_HYPERBOLIC = ("asin", "acos", "atan", "sinh", "cosh", "tanh")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_inverse_trig_and_hyperbolic_operators(backend, dtype):
+    # c0 * f(c1 * x0 + c2) with the argument inside (-1, 1): values and Jacobians against the
+    # reference, and the Jacobian against central differences of the reference
+    data = make_data(27, n_rows=70, dtype=dtype)
+    consts = [1.3, 0.6, -0.9]  # x0 in [0.5, 2.5]: the argument runs over [-0.6, 0.6]
+    progs = [_prog(("c", 0), ("c", 1), ("x", 0), "mul", ("c", 2), "add", name, "mul",
+                   consts=consts) for name in INVERSE_AND_HYPERBOLIC]
+    batch = ProgramBatch.from_programs(progs)
+    # (float32: c1 * x0 + c2 cancels near 0, so errors there are absolute, of order 1e-7)
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    ref_pred, ref_jac = REF.jacobian(batch, data)
+    np.testing.assert_allclose(np.asarray(backend.predict(batch, data)), ref_pred, rtol=tol,
+                               atol=tol)
+    pred, jac = backend.jacobian(batch, data)
+    np.testing.assert_allclose(np.asarray(pred), ref_pred, rtol=tol, atol=tol)
+    np.testing.assert_allclose(np.asarray(jac), ref_jac, rtol=tol, atol=tol)
+    h = 1e-6
+    for i, p in enumerate(batch.programs()):
+        for k in range(3):
+            up, down = p.consts.copy(), p.consts.copy()
+            up[k] += h
+            down[k] -= h
+            fd = (REF.predict(ProgramBatch.from_programs([p.with_consts(up)]), data)[0]
+                  - REF.predict(ProgramBatch.from_programs([p.with_consts(down)]), data)[0])
+            np.testing.assert_allclose(np.asarray(jac)[3 * i + k], fd / (2 * h), rtol=1e-5,
+                                       atol=1e-7 + tol, err_msg=INVERSE_AND_HYPERBOLIC[i])
+    L = backend.losses(batch, data, True)
+    np.testing.assert_allclose(L.loss, REF.losses(batch, data, True).loss, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_asin_and_acos_at_the_ends_of_their_domain(backend, dtype):
+    # +-pi/2, pi and 0 at x = -+1; slopes infinite there (as sqrt's at 0), NaN beyond
+    x = np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5])
+    data = Dataset.from_arrays(x[:, None], np.zeros_like(x), dtype=dtype)
+    batch = ProgramBatch.from_programs([_prog(("x", 0), ("c", 0), "mul", name, consts=[1.0])
+                                        for name in ("asin", "acos")])
+    pred, jac = backend.jacobian(batch, data)
+    pred, jac = np.asarray(pred, dtype=np.float64), np.asarray(jac, dtype=np.float64)
+    ref_pred, ref_jac = REF.jacobian(batch, data)
+    rtol = 1e-15 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(pred, ref_pred, rtol=rtol)  # NaN where the reference has it
+    np.testing.assert_allclose(pred[:, [1, 5]], [[-np.pi / 2, np.pi / 2], [np.pi, 0.0]],
+                               rtol=rtol)
+    np.testing.assert_allclose(jac[:, 1:6], ref_jac[:, 1:6], rtol=rtol)
+    np.testing.assert_array_equal(jac[:, [1, 5]], [[-np.inf, np.inf], [np.inf, -np.inf]])
+    assert np.isinf(backend.losses(batch, data).loss).all()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -154,6 +154,9 @@ def test_tree_round_trip_renumbers_constants():
     "abs(x0 - x1)^3",
     "1e-07*x0",
     "x0 + (x1 + x2)",
+    "asin(x0) + acos(-x1)",
+    "atan(x0/x1)^2",
+    "sinh(x0)*cosh(x1) - tanh(x2)",
 ])
 def test_to_string_is_a_fixed_point_of_parse(text):
     assert to_string(prog(text)) == text
@@ -213,7 +216,7 @@ def test_rounded_text_parses_to_nearby_formula(Xt):
     ("a $ b", "unexpected character '\\$' at column 3"),
     ("exp(a, b)", "takes 1 argument"),
     ("exp + a", "exp is a function"),
-    ("sinh(a)", "unknown function 'sinh' at column 1"),
+    ("asinh(a)", "unknown function 'asinh' at column 1"),
     ("x0", "unknown name 'x0'"),
     ("__import__('os').system('echo hi')", "unexpected character \"'\" at column 12"),
     ("__import__(a)", "unknown function '__import__' at column 1"),
@@ -301,9 +304,37 @@ def test_to_sympy_precision_and_numpy_semantics():
     (sp.Abs(a - b), "abs(a - b)"),
     (sp.Float(2.5), "2.5"),
     (sp.tanh(a) * sp.log(b), "log(b)*tanh(a)"),
+    (sp.asin(a), "asin(a)"),
+    (sp.acos(a) + sp.atan(b), "acos(a) + atan(b)"),
+    (2 * sp.sinh(a) / sp.cosh(b), "2*sinh(a)/cosh(b)"),
 ])
 def test_from_sympy_uses_registered_operators(expr, text):
     assert to_string(from_sympy(expr, ["a", "b"]), ["a", "b"]) == text
+
+
+@pytest.mark.parametrize("name", ["asin", "acos", "atan", "sinh", "cosh", "tanh"])
+def test_inverse_trig_and_hyperbolic_round_trips(name):
+    fn = getattr(sp, name)
+    p = prog(f"1.5*{name}(0.5*a - 0.25)", ["a"])
+    assert to_sympy(p, ["a"]) == 1.5 * fn(0.5 * a - 0.25)
+    assert to_string(from_sympy(to_sympy(p, ["a"]), ["a"]), ["a"]) == to_string(p, ["a"])
+    assert to_string(from_sympy(fn(a), ["a"]), ["a"]) == f"{name}(a)"
+    assert to_string(parse(to_string(p, ["a"]), ["a"]), ["a"]) == f"1.5*{name}(0.5*a - 0.25)"
+    x = np.linspace(-1, 1, 9)[None, :]
+    with np.errstate(all="ignore"):
+        want = 1.5 * getattr(np, {"asin": "arcsin", "acos": "arccos",
+                                  "atan": "arctan"}.get(name, name))(0.5 * x[0] - 0.25)
+    np.testing.assert_array_equal(values(p, x), want)
+    f = sp.lambdify(a, to_sympy(p, ["a"]), "numpy")
+    np.testing.assert_allclose(f(x[0]), want, rtol=1e-14)
+
+
+def test_asin_and_acos_outside_their_domain_are_nan():
+    # as numpy computes them (and sqrt of a negative), not SymPy's complex values
+    assert to_sympy(prog("asin(2)*x0")) is sp.nan
+    assert to_sympy(prog("acos(-1.5) + x0")) is sp.nan
+    assert np.isnan(values(prog("asin(x0)"), np.array([[1.5, -2.0]]))).all()
+    assert to_sympy(prog("acos(-1)*x0")) == sp.pi * sp.Symbol("x0", real=True)
 
 
 def test_from_sympy_respects_an_operator_subset(Xt):
@@ -317,7 +348,7 @@ def test_from_sympy_respects_an_operator_subset(Xt):
 
 @pytest.mark.parametrize("expr, message", [
     (sp.erf(a), "SymPy function 'erf'"),
-    (sp.sinh(a), "SymPy function 'sinh'"),
+    (sp.asinh(a), "SymPy function 'asinh'"),
     (sp.Symbol("z") + a, "unknown variable 'z'; known variables: a, b"),
     (sp.I * a, "complex"),
 ])
@@ -402,6 +433,11 @@ def test_latex():
     ("log(-1)*x0", "log(-1)*x0"),  # NaN does not fold
     ("1/0 + x0", "1/0 + x0"),
     ("0 - x0", "0 - x0"),  # neg is not used by the program: not brought in
+    ("cosh(-x0)", "cosh(x0)"),  # even
+    ("sinh(-x0)", "sinh(-x0)"),  # odd: -sinh(x0) is no smaller
+    ("asin(0.5)*x0", "0.5235987755982989*x0"),
+    ("asin(2)*x0", "asin(2)*x0"),  # NaN does not fold
+    ("acos(-1)*x0", "3.141592653589793*x0"),
 ])
 def test_simplify_known_cases(text, expected, Xt):
     p = prog(text)

@@ -165,6 +165,38 @@ def test_nan_programs_never_raise(backend):
     assert np.all(np.isfinite(res.consts))
 
 
+@pytest.mark.parametrize("name, truth, start", [
+    ("asin", [1.5, 0.8], [1.0, 0.5]),
+    ("acos", [0.7, -0.6], [1.0, -0.3]),
+    ("atan", [2.0, 1.5], [1.0, 0.5]),
+    ("sinh", [0.5, 1.2], [1.0, 0.5]),
+    ("cosh", [0.5, 1.2], [1.0, 0.5]),
+    ("tanh", [2.0, 1.5], [1.0, 0.5]),
+])
+def test_constants_inside_inverse_trig_and_hyperbolic_operators(backend, name, truth, start):
+    x = np.linspace(-1.0, 1.0, 201)  # asin(b x) and acos(b x) are defined while |b| <= 1
+    f = getattr(np, {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}.get(name, name))
+    data = _data(x, truth[0] * f(truth[1] * x))
+    p = parse(f"1.0*{name}(1.0*x0)").with_consts(np.array(start))
+    res = fit_constants(ProgramBatch.from_programs([p]), data, backend, max_iter=60,
+                        linear_scaling=False)
+    np.testing.assert_allclose(res.consts, truth, rtol=1e-7)
+    assert res.loss[0] < 1e-16
+
+
+def test_asin_out_of_its_domain_is_an_infinite_loss(backend):
+    # asin(2 x) is NaN for |x| > 1/2 whatever the amplitude: the loss is inf from the start
+    # and the fit leaves the program alone, as for log of a negative; its neighbour is fitted
+    x = np.linspace(-1.0, 1.0, 101)
+    data = _data(x, np.arcsin(0.4 * x))
+    batch = ProgramBatch.from_programs([parse("1.0*asin(2.0*x0)"),
+                                        parse("1.0*asin(0.9*x0)")])
+    res = fit_constants(batch, data, backend, linear_scaling=False, max_iter=30)
+    assert np.isinf(res.loss[0])
+    np.testing.assert_array_equal(res.consts[:2], batch.consts[:2])
+    np.testing.assert_allclose(res.consts[2:], [1.0, 0.4], rtol=1e-7)
+
+
 # --- the batch ------------------------------------------------------------------------------------
 
 TRUE_SHAPES = [  # each can express y exactly

@@ -98,6 +98,18 @@ _BUILTINS: list[Operator] = [
     Operator("tan", 1, np.tan, _sympy_function("tan"), "np.tan(a)", ("1.0 + y * y",)),
     Operator("tanh", 1, np.tanh, _sympy_function("tanh"), "np.tanh(a)", ("1.0 - y * y",)),
     Operator("abs", 1, np.abs, _sympy_function("Abs"), "abs(a)", ("np.sign(a)",)),
+    # appended after the older operators so that their op codes stay what they were; outside
+    # [-1, 1] asin and acos are NaN (as sqrt of a negative), their slopes at +-1 infinite.
+    # (sqrt(1/u), not 1/sqrt(u): fast-math turns the latter into a float32 reciprocal-sqrt
+    # estimate whose Newton step gives NaN, not inf, at u = 0)
+    Operator("asin", 1, np.arcsin, _sympy_function("asin"), "np.arcsin(a)",
+             ("np.sqrt(1.0 / ((1.0 - a) * (1.0 + a)))",)),
+    Operator("acos", 1, np.arccos, _sympy_function("acos"), "np.arccos(a)",
+             ("-np.sqrt(1.0 / ((1.0 - a) * (1.0 + a)))",)),
+    Operator("atan", 1, np.arctan, _sympy_function("atan"), "np.arctan(a)",
+             ("1.0 / (1.0 + a * a)",)),
+    Operator("sinh", 1, np.sinh, _sympy_function("sinh"), "np.sinh(a)", ("np.cosh(a)",)),
+    Operator("cosh", 1, np.cosh, _sympy_function("cosh"), "np.cosh(a)", ("np.sinh(a)",)),
 ]
 
 _BUILTIN_BY_NAME: dict[str, Operator] = {op.name: op for op in _BUILTINS}

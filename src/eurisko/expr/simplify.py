@@ -47,7 +47,7 @@ class _Table:
         self.ADD, self.SUB, self.MUL, self.DIV = code("add"), code("sub"), code("mul"), code("div")
         self.POW, self.NEG, self.INV, self.SQUARE = (code("pow"), code("neg"), code("inv"),
                                                      code("square"))
-        self.ABS, self.SQRT = code("abs"), code("sqrt")
+        self.ABS, self.SQRT, self.COSH = code("abs"), code("sqrt"), code("cosh")
         self.SIN, self.COS = code("sin"), code("cos")
         self.COMMUTATIVE = {self.ADD, self.MUL}
         self.codes_of: dict[tuple[str, ...], frozenset[int]] = {}  # operator names -> codes
@@ -122,7 +122,7 @@ class _Rules:
             out = self.phase(code, a)
             if out is not None:
                 return out
-        elif code == t.SQUARE or code == t.ABS:
+        elif code == t.SQUARE or code == t.ABS or code == t.COSH:  # even functions
             if ac == t.NEG:
                 return self.unary(code, a[1])
             if code == t.ABS and ac == t.ABS:
@@ -409,9 +409,10 @@ def simplify(program: Program, operators: Iterable[str] | None = None) -> Progra
 
     Folds every subtree without variables into one constant (unless its value is not
     finite), applies ``x-x=0``, ``x/x=1``, ``x+0``, ``x*1``, ``x*0=0``, ``--x=x``,
-    ``1/(1/x)=x``, merges constant chains (``2*(3*x) = 6*x``, ``1+(x+2) = x+3``), reduces
-    the phase of ``sin``/``cos`` into [-pi, pi] (a multiple of pi/2 becomes ``±sin``/``±cos``)
-    and puts constants on a canonical side (``c*x``, ``x + c``). Constants are renumbered in order
+    ``1/(1/x)=x``, ``f(-x)=f(x)`` for the even ``square``, ``abs`` and ``cosh``, merges
+    constant chains (``2*(3*x) = 6*x``, ``1+(x+2) = x+3``), reduces the phase of
+    ``sin``/``cos`` into [-pi, pi] (a multiple of pi/2 becomes ``±sin``/``±cos``) and puts
+    constants on a canonical side (``c*x``, ``x + c``). Constants are renumbered in order
     of appearance. New operators are introduced only if the program already uses them or
     ``operators`` lists them (``0 - x`` becomes ``-x`` only where ``neg`` is allowed).
     """
