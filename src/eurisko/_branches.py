@@ -10,26 +10,23 @@ law found on the groups ends the plain search early by the exact-fit rule.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from eurisko.expr.printing import to_string
 from eurisko.expr.program import Program, const
-from eurisko.physics import (
-    Constant,
-    Reduction,
-    parse_unit,
-    parse_units,
-    physical_constant,
-    reduce_by_units,
-    scale_constant,
-)
 from eurisko.search.engine import SearchProgress
+from eurisko.search.front import FrontEntry
+
+if TYPE_CHECKING:  # the physics package imports SymPy: loaded only for a fit with units
+    from eurisko.physics import Constant, Reduction
 
 # Share of the time (and evaluation) budget the dimensionless problems may use, first analysis
 # first; each stops early on an exact fit, and the plain search gets what they leave.
@@ -41,6 +38,8 @@ def constants_of(spec: Any) -> list[Constant]:
     in a list or a dict ``{name: "c" | (value, unit)}``."""
     if spec is None:
         return []
+    from eurisko.physics import physical_constant
+
     if isinstance(spec, str):
         raise TypeError("physical_constants must be a list of names such as ['c', 'h'] or a "
                         f"dict of name: (value, unit), not the string {spec!r}")
@@ -65,6 +64,8 @@ def plan(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
          user_columns: Sequence[str], X_units: Any, y_units: Any, constants: list[Constant],
          y_name: str) -> tuple[list[Reduction], str]:
     """The dimensionless problems (``X`` already holds the constants' columns), or a reason."""
+    from eurisko.physics import parse_unit, parse_units, reduce_by_units
+
     if X_units is None or y_units is None:
         missing = "y_units" if X_units is not None else "X_units"
         raise ValueError(f"give {missing} too: dimensional analysis needs the units of every "
@@ -83,6 +84,8 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
         ) -> Branches:
     """Search each reduction in turn (until one fits exactly); the formulas come back as
     programs in ``names``, each scored on the raw data."""
+    from eurisko.physics import scale_constant
+
     out = Branches([], [])
     t_start = time.monotonic()
     for reduction, share in zip(reductions, REDUCED_SHARES, strict=False):
@@ -141,3 +144,63 @@ def _offset(progress: Callable[[SearchProgress], None] | None, seconds: float, n
         progress(dataclasses.replace(p, elapsed=p.elapsed + seconds,
                                      n_evals=p.n_evals + n_evals, done=False))
     return report
+
+
+# Factors a physical constant may come with in a law (2*pi*hbar = h, 4*pi*epsilon_0, ...).
+_FACTORS = dict((
+    ("1", 1.0), ("2", 2.0), ("1/2", 0.5), ("3", 3.0), ("1/3", 1 / 3), ("4", 4.0),
+    ("1/4", 0.25), ("pi", math.pi), ("2*pi", 2 * math.pi), ("4*pi", 4 * math.pi),
+    ("1/(2*pi)", 1 / (2 * math.pi)), ("1/(4*pi)", 1 / (4 * math.pi))))
+_MAX_POWER = 3
+
+
+def name_constants(front: list[FrontEntry], names: Sequence[str],
+                   constants: Sequence[tuple[str, float]], X: np.ndarray, y: np.ndarray,
+                   w: np.ndarray, operators: Sequence[str] | None, y_var: float
+                   ) -> list[FrontEntry]:
+    """Numbers in the front that are products of the physical constants (8.98755e16 = c**2)
+    written with the constants' names, where the loss on the data stays the same."""
+    import sympy as sp
+
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    logs = np.log([abs(v) for _, v in constants])
+    powers = np.array(list(itertools.product(range(-_MAX_POWER, _MAX_POWER + 1),
+                                             repeat=len(constants))), dtype=float)
+    powers = powers[np.argsort(np.abs(powers).sum(axis=1), kind="stable")]
+    targets = powers @ logs
+    syms = [sp.Symbol(n, real=True) for n, _ in constants]
+
+    def named(value: float):
+        if value == 0 or not math.isfinite(value):
+            return None
+        for text, factor in _FACTORS.items():
+            hit = np.flatnonzero(np.abs(targets + math.log(factor) - math.log(abs(value)))
+                                 < 1e-9)
+            hit = [i for i in hit if powers[i].any()]
+            if hit:
+                e = powers[hit[0]]
+                mono = sp.Mul(*[s ** int(k) for s, k in zip(syms, e, strict=True) if k])
+                return (1 if value > 0 else -1) * sp.sympify(text) * mono
+        return None
+
+    out = []
+    for entry in front:
+        expr = to_sympy(entry.program, list(names))
+        subs = {f: n for f in expr.atoms(sp.Float) if (n := named(float(f))) is not None}
+        if subs:
+            try:
+                program = from_sympy(expr.xreplace(subs), list(names), operators)
+            except (ValueError, TypeError):
+                program = None
+            if program is not None:
+                loss = _raw_loss(program, X, y, w)
+                if loss <= entry.loss * (1 + 1e-6) + 1e-15 * y_var:
+                    entry = FrontEntry(program.complexity(), program, loss)
+        out.append(entry)
+    front, floor = [], float("inf")
+    for e in sorted(out, key=lambda e: (e.complexity, e.loss)):
+        if e.loss < floor:
+            front.append(e)
+            floor = e.loss
+    return front

@@ -351,8 +351,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             progress = _print_progress
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         branches = _branches.run(
-            reductions if state is None else [], self._inner_model, names, config.operators, Xv, yv, w,
-            self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress)
+            reductions if state is None else [], self._inner_model, names, config.operators,
+            Xv, yv, w, self.time_limit, self.max_evals, self.loss_threshold, exact_loss,
+            progress)
         backend = default_backend()
         state = run_search(
             data, config, seed=self.random_state, n_jobs=n_jobs,
@@ -377,6 +378,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         except KeyboardInterrupt:
             front = _front_without_data(state.hof, config.linear_scaling)
             self.interrupted_ = True
+        if self.physical_constants_:
+            front = _branches.name_constants(front, names, self.physical_constants_, Xv, yv, w,
+                                             config.operators, self.y_var_)
         self._set_front(front)
         self.decomposition_ = self._decomposition(reductions, branches, note, state)
         if run_dir is not None:

@@ -399,6 +399,9 @@ def run_search(
             pool = _Pool(n_jobs, config, data, seeds, pops, y_var)
         state.n_evals += group.n_evals() if pool is None else pool.seed_evals
         state.hof.merge(group.hall_of_fame() if pool is None else pool.seed_hof)
+        if guesses and exact_loss is not None:  # a guess that is exact counts from the start
+            exact_size, exact_at = _exact_mark(state.hof, exact_loss, exact_size, exact_at,
+                                               state.n_evals - evals0)
         report(False)  # first sign of life as soon as the islands exist
         emigrants: dict[int, list[Migrant]] = {}
 

@@ -1,0 +1,123 @@
+"""`SymbolicRegressor.fit` with units: the dimensionless problems, the way back, the errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy as sp
+
+from eurisko import SymbolicRegressor
+
+FAST = dict(max_evals=6000, time_limit=None, n_jobs=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def kinetic():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"m": rng.uniform(1, 5, 120), "v": rng.uniform(-3, 3, 120),
+                       "h": rng.uniform(0, 2, 120)})
+    return df, 0.5 * df["m"] * df["v"] ** 2
+
+
+def test_a_law_without_groups_is_one_constant_times_the_scale(kinetic):
+    df, E = kinetic
+    m = SymbolicRegressor(**{**FAST, "max_evals": 100_000}).fit(
+        df, E, X_units={"m": "kg", "v": "m/s", "h": "m"}, y_units="J")
+    got = m.sympy()
+    m_, v_ = sp.symbols("m v", real=True)
+    assert sp.simplify(got - m_ * v_**2 / 2) == 0, got
+    first = m.decomposition_["branches"][0]
+    assert first["kind"] == "dimensionless"
+    assert first["problem"].endswith("= C") and first["n_evals"] <= 2
+    assert m.decomposition_["found_by"] == "dimensionless"
+    assert m.stop_reason_ == "exact fit" and m.n_evals_ < 50_000  # the law ends the search
+
+
+def test_units_as_a_list_and_in_other_units_than_si(kinetic):
+    df, E = kinetic
+    # grams and km/s: the constant of the law changes, the law does not
+    m = SymbolicRegressor(**FAST).fit(df, E * 1e3, X_units=["g", "km/s", "m"], y_units="J")
+    got = m.sympy()
+    m_, v_ = sp.symbols("m v", real=True)
+    assert sp.simplify(got - 500 * m_ * v_**2) == 0, got
+
+
+def test_physical_constants_join_the_columns_and_print_by_name():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"m": rng.uniform(1, 3, 80)})
+    c = 299792458.0
+    m = SymbolicRegressor(**FAST).fit(df, df["m"] * c**2, X_units={"m": "kg"}, y_units="J",
+                                      physical_constants=["c"])
+    assert m.variable_names_ == ["m", "c"]
+    got = m.sympy()
+    assert sp.simplify(got - sp.Symbol("m", real=True) * sp.Symbol("c", real=True) ** 2) == 0
+    assert m.n_features_in_ == 1
+    np.testing.assert_allclose(m.predict(df), df["m"] * c**2, rtol=1e-12)
+    assert m.decomposition_["physical_constants"] == ["c"]
+
+
+def test_the_reduced_problem_is_written_back_in_the_users_variables():
+    rng = np.random.default_rng(1)
+    n = 200
+    df = pd.DataFrame({"m_0": rng.uniform(1, 5, n), "v": rng.uniform(1, 2, n),
+                       "c": rng.uniform(3, 10, n)})
+    y = df["m_0"] * (1 + df["v"] / df["c"])
+    m = SymbolicRegressor(**FAST).fit(df, y, X_units={"m_0": "kg", "v": "m/s", "c": "m/s"},
+                                      y_units="kg")
+    first = m.decomposition_["branches"][0]
+    assert first["groups"] == ["v_c"] and "f(v/c)" in first["problem"]
+    # every formula the reduced search found reads the user's columns, not the groups
+    assert first["formulas"] and all("v_c" not in f for f in first["formulas"])
+    assert all("m_0" in f for f in first["formulas"] if f != "0")
+    assert m.pareto_front_["r2"].max() > 1 - 1e-12
+
+
+def test_units_that_do_not_balance_warn_and_search_the_raw_data(kinetic):
+    df, E = kinetic
+    with pytest.warns(UserWarning, match="no dimensionless form"):
+        m = SymbolicRegressor(**FAST).fit(df, E, X_units={"m": "kg", "v": "m", "h": "m"},
+                                          y_units="K")
+    assert m.decomposition_["units"] and m.decomposition_["note"]
+    assert [b["kind"] for b in m.decomposition_["branches"]] == ["plain"]
+
+
+def test_without_units_nothing_changes():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (100, 2))
+    y = X[:, 0] * X[:, 1] ** 2
+    a = SymbolicRegressor(**FAST).fit(X, y)
+    b = SymbolicRegressor(**FAST).fit(X, y, X_units=None)
+    assert list(a.pareto_front_["equation"]) == list(b.pareto_front_["equation"])
+    assert a.decomposition_ == {"units": False, "note": "", "physical_constants": [],
+                                "branches": a.decomposition_["branches"], "found_by": "plain"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"X_units": {"m": "kg", "v": "m/s", "h": "m"}}, "give y_units too"),
+    ({"y_units": "J"}, "give X_units too"),
+    ({"X_units": {"m": "kg", "v": "m/sek", "h": "m"}, "y_units": "J"}, "unknown unit 'm/sek'"),
+    ({"X_units": {"m": "kg", "v": "m/s"}, "y_units": "J"}, "h"),
+    ({"X_units": {"m": "kg", "v": "m/s", "h": "m", "q": "C"}, "y_units": "J"}, "q"),
+    ({"physical_constants": ["c"]}, "give X_units"),
+    ({"X_units": ["kg", "m/s", "m"], "y_units": "J", "physical_constants": "c"}, "list of names"),
+])
+def test_bad_units_are_one_line_errors(kinetic, kwargs, message):
+    df, E = kinetic
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        SymbolicRegressor(**FAST).fit(df, E, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_units_survive_a_saved_run(kinetic, tmp_path):
+    df = pd.DataFrame({"m": kinetic[0]["m"]})
+    c = 299792458.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = SymbolicRegressor(**FAST, run_dir=str(tmp_path)).fit(
+            df, df["m"] * c**2, X_units=["kg"], y_units="J", physical_constants=["c"])
+    again = SymbolicRegressor.from_run(tmp_path)
+    np.testing.assert_allclose(again.predict(df), m.predict(df), rtol=1e-12)
+    assert again.decomposition_["found_by"] == m.decomposition_["found_by"]
