@@ -65,6 +65,13 @@ def register(sub: Any) -> None:
                      help="comma-separated operators, e.g. add,sub,mul,div,sqrt,exp,log,sin,cos")
     fit.add_argument("--max-size", type=number_option(int, "--max-size"), metavar="N",
                      help="largest formula, in nodes (default 30)")
+    fit.add_argument("--units", nargs="+", metavar="COL=UNIT",
+                     help="units of the columns, target included, e.g. m_0=kg v=m/s c=m/s "
+                          "m=kg ('1' for a pure number): the search first tries the law "
+                          "between dimensionless groups")
+    fit.add_argument("--constants", nargs="+", metavar="NAME",
+                     help="physical constants the law needs that are not columns (with "
+                          "--units), from pint's table: c h hbar k_B G e epsilon_0 ...")
     fit.add_argument("--resume", metavar="DIR",
                      help="continue the search saved in DIR (data, target and features are "
                           "read from DIR/cli.json unless given)")
@@ -123,6 +130,37 @@ class Job:
     cli_args: dict[str, Any]
     extra_time: float | None = None
     resumed_from: dict[str, Any] = field(default_factory=dict)
+    fit_params: dict[str, Any] = field(default_factory=dict)
+
+
+def units_of(pairs: list[str] | None, table: Table, constants: list[str] | None
+             ) -> dict[str, Any]:
+    """``--units COL=UNIT ...`` and ``--constants`` as the keyword arguments of ``fit``."""
+    if not pairs:
+        if constants:
+            raise UsageError("--constants enter the dimensional analysis: give --units too")
+        return {}
+    units: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, unit = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--units takes COLUMN=UNIT pairs such as v=m/s, got {pair!r}")
+        if name not in (*table.features, table.target):
+            raise UsageError(f"--units names {name!r}, which is not the target or an input "
+                             f"column ({', '.join([table.target, *table.features])})")
+        units[name] = unit
+    from eurisko.physics import parse_unit, physical_constant
+
+    for name, unit in units.items():  # a typo fails before the search starts
+        parse_unit(unit, name)
+    for name in constants or []:
+        physical_constant(name)
+    missing = [c for c in (*table.features, table.target) if c not in units]
+    if missing:
+        raise UsageError(f"--units has no unit for {', '.join(missing)}; give every input column "
+                         "and the target one ('1' for a pure number)")
+    return {"X_units": {c: units[c] for c in table.features}, "y_units": units[table.target],
+            "physical_constants": list(constants) if constants else None}
 
 
 def _operators(text: str | None) -> list[str] | None:
@@ -190,8 +228,11 @@ def _fresh_job(args: argparse.Namespace) -> Job:
     if (out / "state.json").exists():
         print(f"note: {out} already holds a run; starting a new one there "
               f"(use --resume {out} to continue the old one instead)", file=sys.stderr)
+    fit_params = units_of(args.units, table, args.constants)
     model = new_model(args, out, operators=operators)
-    return Job(table, model, out, run_record("fit", table, args.dropna, args.argv))
+    record = run_record("fit", table, args.dropna, args.argv)
+    record.update(units=args.units, constants=args.constants)
+    return Job(table, model, out, record, fit_params=fit_params)
 
 
 def _resume_job(args: argparse.Namespace) -> Job:
@@ -247,7 +288,10 @@ def _resume_job(args: argparse.Namespace) -> Job:
         "resumes": int(saved.get("resumes", 0)) + 1, "last_argv": list(args.argv),
     })
     cli_args.setdefault("command", "fit")
-    return Job(table, model, run_dir, cli_args, extra_time=time_limit, resumed_from=before)
+    fit_params = units_of(args.units or saved.get("units"), table,
+                          args.constants or saved.get("constants"))
+    return Job(table, model, run_dir, cli_args, extra_time=time_limit, resumed_from=before,
+               fit_params=fit_params)
 
 
 def run_job(job: Job, console: Console, what: str,
@@ -276,7 +320,12 @@ def run_job(job: Job, console: Console, what: str,
     view = ProgressView(console, model.time_limit)
     model.set_params(progress=view)
     with view:
-        model.fit(t.X, t.y, sample_weight=t.w)
+        y = t.y
+        if job.fit_params:  # the target's name, for the dimensionless form it prints
+            import pandas as pd
+
+            y = pd.Series(t.y, name=t.target)
+        model.fit(t.X, y, sample_weight=t.w, **job.fit_params)
     model.set_params(progress=None)
     interrupted = bool(getattr(model, "interrupted_", False))
     if interrupted:
@@ -286,7 +335,8 @@ def run_job(job: Job, console: Console, what: str,
         if row is not None:
             model.best_index_ = int(row)  # predict, sympy and the result files follow it
     extra = {"cli": {k: job.cli_args.get(k) for k in
-                     ("data_path", "target", "features", "weights", "dropna")}}
+                     ("data_path", "target", "features", "weights", "dropna")},
+             "decomposition": getattr(model, "decomposition_", {})}
     paths = write_results(model, job.out_dir, extra=extra)
     best = int(model.best_index_)
     rows = front_rows(model)
@@ -296,10 +346,26 @@ def run_job(job: Job, console: Console, what: str,
     console.print(f"          complexity {c}, loss {loss:.4g}, r² {r2:.6f}; "
                   f"{model.n_evals_:,} evaluations in {model.elapsed_:.1f} s"
                   f"{_stopped_by(model)}", highlight=False)
+    _print_decomposition(console, getattr(model, "decomposition_", {}))
     console.print(f"results: {paths['csv']}, {paths['json'].name}, {paths['png'].name}  "
                   f"(continue with: eurisko fit --resume {job.out_dir})",
                   highlight=False, markup=False, soft_wrap=True)
     return (EXIT_INTERRUPTED if interrupted else EXIT_OK), model
+
+
+def _print_decomposition(console: Console, d: dict[str, Any]) -> None:
+    """One line per easier problem the fit tried, and which search found the selected law."""
+    if d.get("note"):
+        console.print(f"units:    no dimensionless form ({d['note']})", highlight=False,
+                      markup=False, soft_wrap=True)
+    for b in d.get("branches", []):
+        if b.get("kind") == "dimensionless":
+            console.print(f"units:    {b['problem']}: {b['n_evals']:,} evaluations in "
+                          f"{b['seconds']:.1f} s, best loss {b['best_loss']:.4g}",
+                          highlight=False, markup=False, soft_wrap=True)
+    if any(b.get("kind") == "dimensionless" for b in d.get("branches", [])):
+        console.print(f"          the selected formula's accuracy came from the "
+                      f"{d.get('found_by', 'plain')} search", highlight=False, markup=False)
 
 
 def _stopped_by(model: SymbolicRegressor) -> str:
