@@ -4,7 +4,9 @@ units, and ordinary data are searched exactly as before."""
 from __future__ import annotations
 
 import numpy as np
+import pandas.testing as pd_testing
 import pytest
+import sympy as sp
 
 from eurisko import SymbolicRegressor
 
@@ -75,3 +77,98 @@ def test_ordinary_magnitudes_are_searched_as_before(case):
     np.testing.assert_allclose(front["loss"], [r[1] for r in rows], rtol=1e-9)
     assert model.best_index_ == best
     assert model.n_evals_ == n_evals
+
+
+def test_a_target_whose_square_overflows_fits():
+    # the report of issue 15: exp(x) for x up to 400 crashed the tournament (IndexError)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 400, (300, 1))
+    model = quick().fit(x, np.exp(x[:, 0]))
+    assert model.sympy() == sp.exp(sp.Symbol("x0", real=True))
+    assert model.pareto_front_["r2"].iloc[model.best_index_] == pytest.approx(1.0)
+    np.testing.assert_allclose(model.predict(x), np.exp(x[:, 0]), rtol=1e-12)
+
+
+def _extreme(case: str):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(1, 2, (200, 1))
+    cols = np.column_stack([rng.uniform(1, 2, 200) * 1e-200, rng.uniform(1, 2, 200) * 1e200])
+    return {
+        "y=1e-300*x": (x, 1e-300 * x[:, 0], 1e-300, 0),
+        "y=1e300*x": (x, 1e300 * x[:, 0], 1e300, 0),
+        "y=3*x, x~1e200": (cols, 3 * cols[:, 1], 3.0, 1),
+        "y=5e-100*x, x~1e-200": (cols, 5e-100 * cols[:, 0], 5e-100, 0),
+    }[case]
+
+
+@pytest.mark.parametrize("case", ["y=1e-300*x", "y=1e300*x", "y=3*x, x~1e200",
+                                  "y=5e-100*x, x~1e-200"])
+def test_laws_of_any_magnitude_are_recovered(case):
+    X, y, c, j = _extreme(case)
+    model = quick().fit(X, y)
+    assert model.stop_reason_ == "exact fit"
+    expr = model.sympy()
+    x = sp.Symbol(f"x{j}", real=True)
+    assert expr.free_symbols == {x}
+    assert float(sp.simplify(expr / x)) == pytest.approx(c, rel=1e-12), expr
+    assert model.pareto_front_["equation"].iloc[model.best_index_] in (f"{c!r}*x{j}",
+                                                                        f"{c:g}*x{j}")
+    np.testing.assert_allclose(model.predict(X), y, rtol=1e-12)
+
+
+def test_columns_far_apart_in_magnitude_multiply():
+    X, _, _, _ = _extreme("y=3*x, x~1e200")
+    model = quick().fit(X, X[:, 0] * X[:, 1])  # an ordinary target of extreme columns
+    assert model.sympy() == sp.Symbol("x0", real=True) * sp.Symbol("x1", real=True)
+
+
+def test_exp_of_arguments_up_to_700_fits_without_error():
+    x = np.random.default_rng(4).uniform(1, 700, (200, 1))
+    model = quick(max_evals=3000).fit(x, np.exp(x[:, 0]))
+    assert np.isfinite(model.predict(x)).all()
+    assert model.pareto_front_["r2"].max() > 0
+
+
+@pytest.mark.parametrize("magnitude", [1e-100, 1e100])
+def test_reported_losses_are_those_of_predict_in_the_users_units(magnitude):
+    rng = np.random.default_rng(5)
+    X = np.column_stack([rng.uniform(1, 2, 200) * 1e50, rng.uniform(1, 3, 200)])
+    y = magnitude * (X[:, 0] / 1e50 * np.sin(X[:, 1]) + rng.normal(0, 0.01, 200))
+    w = rng.uniform(0.5, 1.5, 200)
+    model = quick(exact_fit_tol=None).fit(X, y, sample_weight=w)
+    assert model._scaling.y_exp != 0 and model._scaling.x_exps[0] != 0
+    front = model.pareto_front_
+    assert len(front) > 2
+    for i in range(len(front)):
+        mse = np.average((model.predict(X, i) - y) ** 2, weights=w)
+        assert front["loss"].iloc[i] == pytest.approx(mse, rel=1e-9)
+        assert front["r2"].iloc[i] == pytest.approx(1 - mse / model.y_var_, rel=1e-9)
+    assert front["r2"].iloc[model.best_index_] > 0.9
+
+
+def test_loss_threshold_and_progress_are_in_the_users_units():
+    rng = np.random.default_rng(6)
+    x = rng.uniform(1, 2, (200, 1))
+    y = 1e100 * (x[:, 0] + rng.normal(0, 0.01, 200))
+    seen = []
+    model = quick(loss_threshold=1e197, exact_fit_tol=None, max_evals=50000,
+                  progress=seen.append).fit(x, y)
+    assert model.stop_reason_ == "loss threshold"
+    assert model.pareto_front_["loss"].min() <= 1e197 * (1 + 1e-6)
+    assert seen[-1].done and 1e190 < seen[-1].best_loss <= 1e197
+    assert all("x0" in row[2] for row in seen[-1].front[1:])
+
+
+def test_run_dir_from_run_and_warm_start_keep_the_scales(tmp_path):
+    X, y, c, _ = _extreme("y=1e300*x")
+    y = 1e-200 * y * (1 + np.random.default_rng(7).normal(0, 1e-3, len(y)))  # loss ~1e194
+    model = quick(run_dir=tmp_path, exact_fit_tol=None, max_evals=4000).fit(X, y)
+    back = SymbolicRegressor.from_run(tmp_path)
+    assert back._scaling == model._scaling and back._scaling.y_exp > 300
+    pd_testing.assert_frame_equal(back.pareto_front_, model.pareto_front_)
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    back.set_params(max_evals=6000)
+    back.fit(X, y)  # continues the search bred on the same scaled data
+    assert back.n_evals_ >= 6000 and back._scaling == model._scaling
+    assert back.pareto_front_["loss"].min() <= model.pareto_front_["loss"].min()
+    assert np.isfinite(back.pareto_front_["loss"]).all()
