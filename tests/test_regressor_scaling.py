@@ -172,3 +172,13 @@ def test_run_dir_from_run_and_warm_start_keep_the_scales(tmp_path):
     assert back.n_evals_ >= 6000 and back._scaling == model._scaling
     assert back.pareto_front_["loss"].min() <= model.pareto_front_["loss"].min()
     assert np.isfinite(back.pareto_front_["loss"]).all()
+
+
+def test_newtons_gravitation_in_si_units_has_one_constant():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(1, 10, 300) * 1e24, rng.uniform(1, 10, 300) * 1e22,
+                         rng.uniform(1, 10, 300) * 1e7])  # kg, kg, m
+    model = quick(max_evals=30000).fit(X, 6.674e-11 * X[:, 0] * X[:, 1] / X[:, 2] ** 2)
+    m1, m2, r = sp.symbols("x0 x1 x2", real=True)
+    assert model.sympy() == sp.Float(6.674e-11) * m1 * m2 / r**2
+    assert model.pareto_front_["equation"].iloc[model.best_index_].count("e-11") == 1

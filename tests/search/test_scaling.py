@@ -13,7 +13,7 @@ from eurisko.expr.operators import DEFAULT_OPERATORS
 from eurisko.expr.parser import parse
 from eurisko.expr.printing import to_string
 from eurisko.search.mutation import Grammar
-from eurisko.search.scaling import Scaling
+from eurisko.search.scaling import Scaling, decimal_snapped
 
 
 def test_ordinary_magnitudes_are_left_alone():
@@ -58,11 +58,27 @@ def test_written_back_formulas_compute_the_same_values():
         with np.errstate(all="ignore"):
             want = np.ldexp(eval_program(p, np.ascontiguousarray(Xs.T)), s.y_exp)
             got = eval_program(s.to_user(p), np.ascontiguousarray(X.T))
+            gathered = np.ldexp(eval_program(s.columns_back(p, gather=True),
+                                             np.ascontiguousarray(X.T)), s.y_exp)
         ok = np.isfinite(want) & (np.abs(want) > 1e-280)
         if ok.all():
             np.testing.assert_allclose(got, want, rtol=1e-9, err_msg=to_string(p))
+            if np.isfinite(gathered).all():  # products of raw columns may overflow
+                np.testing.assert_allclose(gathered, want, rtol=1e-9, err_msg=to_string(p))
             checked += 1
     assert checked > 100
+
+
+def test_gathered_factors_make_one_constant():
+    s = Scaling(x_exps=(3, -2, 5))
+    p = parse("2*x0*x1/square(x2)")
+    assert to_string(s.columns_back(p)) == "0.25*x0*(4*x1)/(0.03125*x2)^2"
+    assert to_string(s.columns_back(p, gather=True)) == "1024*x0*x1/x2^2"
+    q = parse("sin(x0) + x1")  # unequal factors of a sum stay with their terms
+    assert to_string(s.columns_back(q, gather=True)) == "sin(0.125*x0) + 4*x1"
+    big = Scaling(x_exps=(1000, 1000))  # 2**-2000 is not a double: substituted instead
+    assert to_string(big.columns_back(parse("x0*x1"), gather=True)) == to_string(
+        big.columns_back(parse("x0*x1")))
 
 
 def test_output_factor_goes_into_constants():
@@ -90,3 +106,10 @@ def test_loss_units_round_trip_exactly(y_exp):
         user = s.loss_to_user(loss)
         if np.isfinite(user) and user > 0:
             assert s.loss_from_user(user) == loss
+
+
+def test_constants_next_to_short_decimals_are_snapped():
+    p = parse("6.67399999999999e-11*x0 + 9.999999999999999e-301 + 0.123456789012345")
+    q = decimal_snapped(p)
+    assert q.consts.tolist() == [6.674e-11, 1e-300, 0.123456789012345]
+    assert decimal_snapped(q) is None

@@ -45,6 +45,7 @@ from eurisko.search.tidy import tidied
 ORDINARY = (1e-3, 1e3)  # magnitudes left unscaled
 MAX_EXPONENT = 1000  # |exponent| of a scale: 2**±1000 and its inverse are normal doubles
 CANCEL_RTOL = 1e-6  # a shift this small next to the constants it sums is tried as 0
+DECIMAL_RTOL = 1e-13  # a constant this close to a short decimal is tried as it (~450 ulps)
 
 
 def _exponent(log2_magnitude: float) -> int:
@@ -110,14 +111,29 @@ class Scaling:
         with np.errstate(over="ignore", under="ignore"):
             return float(np.ldexp(loss, -2 * self.y_exp))
 
-    def columns_back(self, program: Program, operators: Sequence[str] | None = None) -> Program:
-        """``program`` of scaled columns as a formula of the user's columns (same output)."""
+    def columns_back(self, program: Program, operators: Sequence[str] | None = None,
+                     gather: bool = False) -> Program:
+        """``program`` of scaled columns as a formula of the user's columns (same output).
+
+        Each ``x_j`` becomes ``2**-ej * x_j``. ``gather``: the factors of a product are
+        gathered first (``x0'*x1'/x2'^2`` is ``2**(e2+e2-e0-e1) * x0*x1/x2^2``) and the
+        whole goes into a constant, one constant instead of one per column; the gathered
+        form may overflow where the other does not (``x0*x1`` of two columns near 1e200)."""
         if not any(self.x_exps):
             return program
-        mul = op_code("mul")
-        tree = _map_vars(to_tree(program), lambda j: (
-            (VAR, j) if not self.x_exps[j]
-            else (mul, (CONST, math.ldexp(1.0, -self.x_exps[j])), (VAR, j))))
+        absorb = _Absorb(False, False)
+        tree = to_tree(program)
+        if gather:
+            try:
+                e, rest = absorb.gathered(tree, self.x_exps)
+                tree = absorb.scaled(rest, e)
+            except OverflowError:  # a factor beyond float64: substitute instead
+                gather = False
+        if not gather:
+            mul = op_code("mul")
+            tree = _map_vars(tree, lambda j: (
+                (VAR, j) if not self.x_exps[j]
+                else (mul, (CONST, math.ldexp(1.0, -self.x_exps[j])), (VAR, j))))
         return simplify(from_tree(tree), operators)
 
     def output_back(self, program: Program, operators: Sequence[str] | None = None,
@@ -132,11 +148,8 @@ class Scaling:
         callers keep them where the loss allows."""
         if not self.y_exp:
             return program
-        tree = to_tree(program)
-        inner = _Absorb(merge, cancel).times(tree, self.y_exp)
-        if inner is None:
-            inner = (op_code("mul"), (CONST, math.ldexp(1.0, self.y_exp)), tree)
-        return simplify(from_tree(inner), operators)
+        return simplify(from_tree(_Absorb(merge, cancel).scaled(to_tree(program), self.y_exp)),
+                        operators)
 
     def output_to_search(self, program: Program) -> Program:
         """``2**-y_exp * program`` exactly (a factor in front): its loss on the scaled ``y`` is
@@ -175,6 +188,47 @@ class _Absorb:
         self.neg, self.inv, self.sqrt, self.square = (code("neg"), code("inv"), code("sqrt"),
                                                       code("square"))
         self.exp = code("exp")
+
+    def scaled(self, node: Node, e: int) -> Node:
+        """``node * 2**e``: through a constant where one takes it, else a factor in front
+        (OverflowError where that factor is beyond float64)."""
+        if e == 0:
+            return node
+        inner = self.times(node, e)
+        if inner is not None:
+            return inner
+        if not -1022 <= e <= 1023:
+            raise OverflowError(f"2**{e} is beyond float64")
+        return (op_code("mul"), (CONST, math.ldexp(1.0, e)), node)
+
+    def gathered(self, node: Node, exps: Sequence[int]) -> tuple[int, Node]:
+        """``(e, rest)`` with ``node`` (of scaled columns) equal to ``2**e * rest`` (of the
+        user's columns): each ``x_j`` gives ``-exps[j]``, products and quotients add and
+        subtract, sums of equal factors keep theirs, anything else takes its factor inside."""
+        c = node[0]
+        if c == VAR:
+            return -exps[node[1]], node
+        if c == CONST:
+            return 0, node
+        if c == self.mul or c == self.div:
+            (ea, a), (eb, b) = self.gathered(node[1], exps), self.gathered(node[2], exps)
+            return (ea + eb if c == self.mul else ea - eb), (c, a, b)
+        if c == self.add or c == self.sub:
+            (ea, a), (eb, b) = self.gathered(node[1], exps), self.gathered(node[2], exps)
+            if ea == eb:
+                return ea, (c, a, b)
+            return 0, (c, self.scaled(a, ea), self.scaled(b, eb))
+        if c in (self.neg, self.inv, self.square) or (c == self.sqrt and len(node) == 2):
+            e, a = self.gathered(node[1], exps)
+            if c == self.neg:
+                return e, (c, a)
+            if c == self.inv:
+                return -e, (c, a)
+            if c == self.square:
+                return 2 * e, (c, a)
+            if e % 2 == 0:
+                return e // 2, (c, a)
+        return 0, (c, *(self.scaled(*self.gathered(ch, exps)[::-1]) for ch in node[1:]))
 
     def times(self, node: Node, e: int) -> Node | None:
         c = node[0]
@@ -241,19 +295,19 @@ class _Absorb:
         return new
 
 
-def decimal_snapped(program: Program, ulps: int = 4) -> Program | None:
-    """``program`` with each constant set to the shortest decimal within ``ulps`` units in the
-    last place, or None if none moves: the factors of scaling leave ``9.999999999999999e-301``
-    where the data say ``1e-300``."""
+def decimal_snapped(program: Program, rtol: float = DECIMAL_RTOL) -> Program | None:
+    """``program`` with each constant set to the shortest decimal of at most 12 significant
+    digits within ``rtol`` of it, or None if none moves: a fit through the factors of scaling
+    leaves ``6.67399999999999e-11`` (7 ulps off) where the data say ``6.674e-11``."""
     consts = program.consts.tolist()
     new = []
     for c in consts:
-        for digits in range(1, 17):
-            v = float(f"{c:.{digits}g}")
-            if abs(v - c) <= ulps * math.ulp(c):
+        v = c
+        for digits in range(1, 13):
+            d = float(f"{c:.{digits}g}")
+            if abs(d - c) <= rtol * abs(c):
+                v = d
                 break
-        else:
-            v = c
         new.append(v)
     return None if new == consts else program.with_consts(np.array(new))
 
@@ -267,16 +321,31 @@ def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: B
     columns and polished and scored on them (`final_front`), against ``data.y``: the user's
     target divided by ``2**y_exp``, exactly, so the losses returned are the user's divided by
     ``4**y_exp`` (`Scaling.loss_to_user`). Then the factor ``2**y_exp`` goes into the formulas
-    (`Scaling.output_back`), and constants a few ulps from a short decimal become it; each
-    rewrite is kept where the loss allows, as in `final_front`. Without scaling this is
+    (`Scaling.output_back`), and constants within ``DECIMAL_RTOL`` of a short decimal become
+    it; each rewrite is kept where the loss allows, as in `final_front`. Where the factors of
+    a product of columns can be gathered into one constant without overflow on the user's
+    columns, they are (`Scaling.columns_back`). Without scaling this is
     `final_front` on ``data``.
     """
     if scaling.identity:
         return final_front(hof, data, backend, linear_scaling, operators=operators)
     raw = Dataset(np.ascontiguousarray(np.asarray(X, dtype=np.float64).T), data.y, data.w)
+    y = np.asarray(raw.y, dtype=np.float64)
+    y_var = float(np.average((y - np.average(y, weights=raw.w)) ** 2, weights=raw.w))
+
+    def tolerance(old: float) -> float:
+        return old * (1 + 1e-6) + 1e-15 * y_var
+
+    keys = sorted(hof.entries)
+    single = [scaling.columns_back(hof.entries[c][0], operators) for c in keys]
+    gathered = [scaling.columns_back(hof.entries[c][0], operators, gather=True) for c in keys]
+    rated = backend.losses(ProgramBatch.from_programs(single + gathered), raw,
+                           linear_scaling).loss if keys else np.zeros(0)
     in_columns = HallOfFame()
-    in_columns.entries = {c: (scaling.columns_back(p, operators), loss, sc)
-                          for c, (p, loss, sc) in hof.entries.items()}
+    for i, c in enumerate(keys):
+        ls, lg = rated[i], rated[len(keys) + i]
+        p = gathered[i] if lg <= tolerance(ls) or not np.isfinite(ls) else single[i]
+        in_columns.entries[c] = (p, *hof.entries[c][1:])
     front = final_front(in_columns, raw, backend, linear_scaling, operators=operators)
     if not front:
         return front
@@ -284,12 +353,6 @@ def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: B
     def losses(programs: list[Program]) -> np.ndarray:
         batch = ProgramBatch.from_programs([scaling.output_to_search(p) for p in programs])
         return np.asarray(backend.losses(batch, raw, False).loss, dtype=float)
-
-    y = np.asarray(raw.y, dtype=np.float64)
-    y_var = float(np.average((y - np.average(y, weights=raw.w)) ** 2, weights=raw.w))
-
-    def tolerance(old: float) -> float:
-        return old * (1 + 1e-6) + 1e-15 * y_var
 
     def better(programs: list[Program], loss: np.ndarray, trials: list[Program | None]):
         idx = [i for i, q in enumerate(trials) if q is not None]
