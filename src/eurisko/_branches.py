@@ -23,7 +23,7 @@ import pandas as pd
 from eurisko.expr.printing import to_string
 from eurisko.expr.program import Program, const
 from eurisko.search.engine import SearchProgress
-from eurisko.search.front import FrontEntry
+from eurisko.search.front import FrontEntry, pareto
 
 if TYPE_CHECKING:  # the physics package imports SymPy: loaded only for a fit with units
     from eurisko.physics import Constant, Reduction
@@ -198,9 +198,4 @@ def name_constants(front: list[FrontEntry], names: Sequence[str],
                 if loss <= entry.loss * (1 + 1e-6) + 1e-15 * y_var:
                     entry = FrontEntry(program.complexity(), program, loss)
         out.append(entry)
-    front, floor = [], float("inf")
-    for e in sorted(out, key=lambda e: (e.complexity, e.loss)):
-        if e.loss < floor:
-            front.append(e)
-            floor = e.loss
-    return front
+    return pareto([e.program for e in out], [e.loss for e in out])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import warnings
@@ -21,9 +22,10 @@ from eurisko.expr.program import Program
 from eurisko.expr.simplify import simplify
 from eurisko.search.checkpoint import load_state, save_state
 from eurisko.search.engine import SearchProgress, SearchState, default_backend, run_search
-from eurisko.search.front import FrontEntry, final_front, fold_scaling, select_index
+from eurisko.search.front import FrontEntry, fold_scaling, pareto, select_index
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import SearchConfig
+from eurisko.search.scaling import Scaling, written_back_front
 from eurisko.validation import check_bool, check_int, check_number
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
@@ -81,6 +83,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     selection, mutations and crossover, Levenberg-Marquardt for constants, linear scaling),
     keeps the best formula of every complexity, and returns their Pareto front.
 
+    Data of any finite magnitude are accepted (``y = 1e300 * x``, columns near ``1e-200``):
+    the search runs on ``y`` and on each column divided by a power of two that brings it to
+    ordinary size (none where it already lies within 1e-3 to 1e3, so such data are searched
+    exactly as without scaling), and the front is written back in the user's variables,
+    polished and scored on the user's columns (``eurisko.search.scaling``).
+
     Parameters
     ----------
     operators : list of str, optional
@@ -104,7 +112,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     max_evals : int, optional
         Stop after this many formula evaluations (LM Jacobians count as evaluations).
     loss_threshold : float, optional
-        Stop once a formula's mean squared error is at most this.
+        Stop once a formula's mean squared error, in the units of ``y`` squared, is at most
+        this.
     exact_fit_tol : float or None, default 1e-14
         A formula whose mean squared error is at most this share of ``var(y)`` (1 - R^2 at
         most 1e-14: the data are fitted to float64 rounding) counts as exact. Once one exists
@@ -157,7 +166,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     pareto_front_ : DataFrame
-        One row per complexity: ``complexity, loss, r2, equation``.
+        One row per complexity: ``complexity, loss, r2, equation``. ``loss`` is the (weighted)
+        mean squared error in the units of ``y`` squared, as ``predict`` gives it: inf (0)
+        where that is beyond float64 (a target of size 1e200, or 1e-200); ``r2`` still tells.
     best_index_ : int
         Row of the selected formula: within 1.5x of the lowest loss (losses below 1e-14 of
         var(y) count as equal), the steepest drop of log-loss per added complexity.
@@ -326,18 +337,25 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if note:
                 warnings.warn(f"no dimensionless form: {note}; searching the raw data",
                               stacklevel=2)
-        data = Dataset.from_arrays(Xv, yv, w)
-        self.variable_names_ = names
-        self.y_var_ = float(np.sum(w * (yv - np.sum(w * yv) / w.sum()) ** 2) / w.sum())
         state = None
         if self.warm_start and hasattr(self, "search_state_"):
             if getattr(self, "_state_n_features", Xv.shape[1]) != Xv.shape[1]:
                 raise ValueError("warm_start needs the same columns as the previous fit")
             state = self.search_state_
             state.interrupted = False
+        # the search sees y and X divided by powers of two (none for ordinary magnitudes); a
+        # continued search keeps the scales its populations were bred under
+        scaling = (getattr(self, "_scaling", None) if state is not None else None) \
+            or Scaling.of(Xv, yv)
+        Xs, ys = scaling.scale_data(Xv, yv)
+        data = Dataset.from_arrays(Xs, ys, w)
+        self.variable_names_ = names
+        self._scaling = scaling
+        self._search_y_var = float(np.sum(w * (ys - np.sum(w * ys) / w.sum()) ** 2) / w.sum())
+        self.y_var_ = float(scaling.loss_to_user(self._search_y_var))
         meta = {"params": self._params_meta(), "variable_names": names,
-                "n_features": int(self.n_features_in_), "y_var": self.y_var_,
-                "physical_constants": self.physical_constants_,
+                "n_features": int(self.n_features_in_), "y_var": self._search_y_var,
+                "scaling": scaling.to_dict(), "physical_constants": self.physical_constants_,
                 "feature_names_in": ([str(c) for c in self.feature_names_in_]
                                      if hasattr(self, "feature_names_in_") else None)}
         run_dir = Path(self.run_dir) if self.run_dir is not None else None
@@ -354,17 +372,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             reductions if state is None else [], self._inner_model, names, config.operators,
             Xv, yv, w, self.time_limit, self.max_evals, self.loss_threshold, exact_loss,
             progress)
+        if progress is not None and not scaling.identity:
+            progress = _in_user_units(progress, scaling)
+        if progress is not None and branches.record:
+            progress = _branches._offset(progress, branches.seconds, branches.n_evals)
         backend = default_backend()
         state = run_search(
             data, config, seed=self.random_state, n_jobs=n_jobs,
             time_limit=_less(self.time_limit, branches.seconds, 1e-3),
             max_evals=_less(self.max_evals, branches.n_evals, 1),
-            loss_threshold=self.loss_threshold, exact_tol=self.exact_fit_tol, state=state,
-            describe=self._describe if progress else None,
-            progress=_branches._offset(progress, branches.seconds, branches.n_evals)
-            if reductions and progress else progress,
+            loss_threshold=scaling.loss_from_user(self.loss_threshold),
+            exact_tol=self.exact_fit_tol, state=state,
+            describe=self._describe if progress else None, progress=progress,
             checkpoint=checkpoint, checkpoint_every=self.checkpoint_every, backend=backend,
-            guesses=branches.guesses,
+            guesses=[scaling.to_search(p, config.operators) for p in branches.guesses],
         )
         self.search_state_ = state
         self._state_n_features = Xv.shape[1]
@@ -373,10 +394,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.interrupted_ = bool(state.interrupted)
         self.stop_reason_ = state.stop_reason
         try:
-            front = final_front(state.hof, data, backend, config.linear_scaling,
-                                operators=config.operators)
+            front = written_back_front(state.hof, data, Xv, backend, config.linear_scaling,
+                                       config.operators, scaling)
         except KeyboardInterrupt:
-            front = _front_without_data(state.hof, config.linear_scaling)
+            front = _front_without_data(state.hof, config.linear_scaling, scaling)
             self.interrupted_ = True
         if self.physical_constants_:
             front = _branches.name_constants(front, names, self.physical_constants_, Xv, yv, w,
@@ -419,25 +440,29 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         from eurisko.expr.printing import to_string
 
         rows = []
-        for e in _front_without_data(hof, bool(self.linear_scaling)):
-            rows.append((e.complexity, e.loss, to_string(e.program, self.variable_names_, 4)))
+        scaling = self._scaling
+        for e in _front_without_data(hof, bool(self.linear_scaling), scaling):
+            rows.append((e.complexity, float(scaling.loss_to_user(e.loss)),
+                         to_string(e.program, self.variable_names_, 4)))
         return rows
 
     def _set_front(self, front: list[FrontEntry]) -> None:
+        """The front's programs and table; ``front``'s losses are in the search's units."""
         from eurisko.expr.printing import to_string
 
         if not front:
-            raise RuntimeError("the search found no finite formula; check the data's scale "
-                               "or allow more operators/time")
+            raise RuntimeError("the search found no formula whose predictions are finite on "
+                               "every row; allow more operators or time")
         self.programs_ = [e.program for e in front]
         losses = np.array([e.loss for e in front])
         comps = np.array([e.complexity for e in front])
-        r2 = 1.0 - losses / self.y_var_ if self.y_var_ > 0 else np.where(losses == 0, 1.0, 0.0)
+        y_var = self._search_y_var
+        r2 = 1.0 - losses / y_var if y_var > 0 else np.where(losses == 0, 1.0, 0.0)
         self.pareto_front_ = pd.DataFrame({
-            "complexity": comps, "loss": losses, "r2": r2,
+            "complexity": comps, "loss": self._scaling.loss_to_user(losses), "r2": r2,
             "equation": [to_string(p, self.variable_names_) for p in self.programs_],
         })
-        self.best_index_ = select_index(losses, comps, self.y_var_)
+        self.best_index_ = select_index(losses, comps, y_var)
 
     # --- using the result ------------------------------------------------------------
 
@@ -491,7 +516,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model.n_features_in_ = int(meta["n_features"])
         if meta.get("feature_names_in"):
             model.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
-        model.y_var_ = float(meta["y_var"])
+        model._scaling = Scaling.from_dict(meta.get("scaling"))
+        model._search_y_var = float(meta["y_var"])
+        model.y_var_ = float(model._scaling.loss_to_user(model._search_y_var))
         model.physical_constants_ = [(str(n), float(v))
                                      for n, v in meta.get("physical_constants", [])]
         model.search_state_ = state
@@ -505,24 +532,32 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                 Program.from_dict(e["program"]), float(e["loss"]))
                      for e in meta["front"]]
         else:
-            front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)))
+            front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)),
+                                        model._scaling)
         model._set_front(front)
         model.decomposition_ = meta.get("decomposition", {})
         return model
 
 
-def _front_without_data(hof: HallOfFame, linear_scaling: bool) -> list[FrontEntry]:
-    """Front from the hall of fame alone: a and b folded in, no polishing (needs no data)."""
-    entries = []
+def _front_without_data(hof: HallOfFame, linear_scaling: bool,
+                        scaling: Scaling) -> list[FrontEntry]:
+    """Front from the hall of fame alone: a and b folded in, no polishing (needs no data);
+    formulas in the user's variables, losses in the search's units."""
+    programs, losses = [], []
     for _, p, loss, (a, b) in hof.front():
         q = simplify(fold_scaling(p, a, b)[3]) if linear_scaling else p
-        entries.append(FrontEntry(q.complexity(), q, loss))
-    out, best = [], float("inf")
-    for e in sorted(entries, key=lambda e: (e.complexity, e.loss)):
-        if e.loss < best:
-            out.append(e)
-            best = e.loss
-    return out
+        programs.append(scaling.to_user(q))
+        losses.append(loss)
+    return pareto(programs, losses)
+
+
+def _in_user_units(progress: Callable[[SearchProgress], None], scaling: Scaling
+                   ) -> Callable[[SearchProgress], None]:
+    """``progress`` shown the best loss in the user's units (the search's are scaled)."""
+    def report(p: SearchProgress) -> None:
+        progress(dataclasses.replace(p, best_loss=float(scaling.loss_to_user(p.best_loss))))
+
+    return report
 
 
 def _print_progress(p: SearchProgress) -> None:

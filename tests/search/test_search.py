@@ -274,6 +274,19 @@ def test_workers_are_kept_for_the_next_search_unless_interrupted():
     assert not _Workers._live and not any(p.is_alive() for p in again.procs)
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_search_goes_on_when_no_formula_has_a_finite_loss(n_jobs):
+    # y^2 overflows float64: every loss is inf, every island stays empty and breeds afresh
+    X = np.random.default_rng(0).uniform(1, 2, (50, 1))
+    data = Dataset.from_arrays(X, 1e200 * X[:, 0], np.ones(50))
+    cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
+                       steps_per_epoch=2)
+    with np.errstate(all="ignore"):
+        state = run_search(data, cfg, seed=0, n_jobs=n_jobs, max_evals=300)
+    assert state.stop_reason == "evaluation budget"
+    assert not state.hof.entries
+
+
 def test_state_survives_empty_islands():
     s = SearchState(populations=[[], []])
     assert s.n_evals == 0 and s.hof.best_loss() == float("inf")

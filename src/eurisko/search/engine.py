@@ -308,7 +308,12 @@ class _Pool:
         out = []
         for j in sorted(self.pending):
             if self.conns[j] in ready:
-                out.append((j, self.conns[j].recv()))
+                try:
+                    out.append((j, self.conns[j].recv()))
+                except (EOFError, OSError):
+                    raise RuntimeError(
+                        "a search worker process died (see its error above); n_jobs=1 runs "
+                        "the search in this process") from None
                 self.pending.discard(j)
         return out
 

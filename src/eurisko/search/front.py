@@ -82,8 +82,14 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
         candidates, losses,
         lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
         lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
+    return pareto(candidates, losses)
+
+
+def pareto(programs: Sequence[Program], losses: Sequence[float]) -> list[FrontEntry]:
+    """The programs that beat every simpler one, by increasing complexity (the first of equal
+    ones; non-finite losses left out)."""
     best: dict[int, tuple[Program, float]] = {}
-    for p, loss in zip(candidates, losses, strict=True):
+    for p, loss in zip(programs, losses, strict=True):
         if not np.isfinite(loss):
             continue
         c = p.complexity()

@@ -196,9 +196,16 @@ class Island:
         return g.random_tree(rng, rng.randint(1, 5))
 
     def breed(self) -> list[Program]:
-        """One batch of children from the current population (not yet evaluated)."""
+        """One batch of children from the current population (not yet evaluated).
+
+        An empty population (every formula so far had a non-finite loss) breeds random
+        trees, as when it was seeded, so the search goes on rather than drawing from nothing."""
+        cfg = self.config
+        if not self.programs:
+            return [self.grammar.random_tree(self.rng, self.rng.randint(1, min(cfg.max_size, 10)))
+                    for _ in range(cfg.children_per_step)]
         scores = self._scores().tolist()
-        return [self._child(scores) for _ in range(self.config.children_per_step)]
+        return [self._child(scores) for _ in range(cfg.children_per_step)]
 
     def absorb(self, children: list[Program], losses: np.ndarray, scales: np.ndarray) -> None:
         """Evaluated children take the seats of the oldest members."""
