@@ -111,7 +111,7 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
             found, n_evals = list(model.programs_), int(model.n_evals_)
             entry["stop_reason"] = model.stop_reason_
         backs = [p for p in (reduction.write_back(q, names, operators) for q in found) if p]
-        losses = [_raw_loss(p, X, y, w) for p in backs]
+        losses = [raw_loss(p, X, y, w) for p in backs]
         out.guesses.extend(backs)
         out.n_evals += n_evals
         best = min(losses, default=float("inf"))
@@ -125,7 +125,7 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
     return out
 
 
-def _raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     from eurisko.evaluate.reference import eval_program
 
     with np.errstate(all="ignore"):
@@ -155,11 +155,12 @@ _MAX_POWER = 3
 
 
 def name_constants(front: list[FrontEntry], names: Sequence[str],
-                   constants: Sequence[tuple[str, float]], X: np.ndarray, y: np.ndarray,
-                   w: np.ndarray, operators: Sequence[str] | None, y_var: float
-                   ) -> list[FrontEntry]:
+                   constants: Sequence[tuple[str, float]], loss_of: Callable[[Program], float],
+                   operators: Sequence[str] | None, y_var: float) -> list[FrontEntry]:
     """Numbers in the front that are products of the physical constants (8.98755e16 = c**2)
-    written with the constants' names, where the loss on the data stays the same."""
+    written with the constants' names, where the loss on the data stays the same
+    (``loss_of`` gives it in the units of the front's losses, ``y_var`` the target's
+    variance in those units)."""
     import sympy as sp
 
     from eurisko.expr.sympy_bridge import from_sympy, to_sympy
@@ -186,16 +187,21 @@ def name_constants(front: list[FrontEntry], names: Sequence[str],
 
     out = []
     for entry in front:
+        # SymPy's own products merge the factors that scaling the data leaves behind
+        # (7.56e22*(T*(1.32e-23*k_B)) is 1.0*T*k_B), and a factor of 1 to rounding goes
         expr = to_sympy(entry.program, list(names))
         subs = {f: n for f in expr.atoms(sp.Float) if (n := named(float(f))) is not None}
-        if subs:
+        subs.update({f: sp.Integer(round(float(f))) for f in expr.atoms(sp.Float)
+                     if f not in subs and abs(abs(float(f)) - 1) < 1e-12})
+        if subs or len(expr.atoms(sp.Float)) < entry.program.n_consts:
             try:
                 program = from_sympy(expr.xreplace(subs), list(names), operators)
             except (ValueError, TypeError):
                 program = None
             if program is not None:
-                loss = _raw_loss(program, X, y, w)
-                if loss <= entry.loss * (1 + 1e-6) + 1e-15 * y_var:
+                loss = loss_of(program)
+                if (loss <= entry.loss * (1 + 1e-6) + 1e-15 * y_var
+                        and program.complexity() <= entry.complexity + 2 * len(subs)):
                     entry = FrontEntry(program.complexity(), program, loss)
         out.append(entry)
     return pareto([e.program for e in out], [e.loss for e in out])

@@ -400,8 +400,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             front = _front_without_data(state.hof, config.linear_scaling, scaling)
             self.interrupted_ = True
         if self.physical_constants_:
-            front = _branches.name_constants(front, names, self.physical_constants_, Xv, yv, w,
-                                             config.operators, self.y_var_)
+            front = _branches.name_constants(
+                front, names, self.physical_constants_,
+                lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w)),
+                config.operators, self._search_y_var)
         self._set_front(front)
         self.decomposition_ = self._decomposition(reductions, branches, note, state)
         if run_dir is not None:
