@@ -251,3 +251,20 @@ def test_tiny_suite_end_to_end(tmp_path):
     df, _ = load_bench(tmp_path)
     row = summary_table(df).iloc[0]
     assert row["runs"] == 2 and row["recovery_rate"] == np.mean([r["exact"] for r in records])
+
+
+def test_feynman_problems_carry_their_units_and_a_run_with_units_uses_them(tmp_path):
+    suite = load_suite("feynman:I.10.7,I.12.1")
+    X_units, y_units = suite["I.10.7"].units()
+    assert X_units == {"m_0": "kg", "v": "m/s", "c": "m/s"} and y_units == "kg"
+    res = run_suite(suite, methods=["eurisko"], seeds=1, time_limit=None, max_evals=20000,
+                    out=tmp_path, jobs=1, threads=1, check_timeout=20, progress=False,
+                    units=True)
+    records = {r["problem"]: r for r in read_results(tmp_path)}
+    assert res.n_new == 2 and all(r["status"] == "ok" for r in records.values())
+    assert all(r["units"] for r in records.values())
+    assert records["I.10.7"]["extra"]["reduced"] == ["y/m_0 = f(v/c)"]
+    # a run with units is another protocol: the folder refuses a run without them
+    with pytest.raises(ValueError):
+        run_suite(suite, methods=["eurisko"], seeds=1, time_limit=None, max_evals=20000,
+                  out=tmp_path, jobs=1, threads=1, progress=False)

@@ -179,3 +179,32 @@ def test_table_errors_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     code, _, err = main_cli("fit", "only.csv", *args, "--out", "out")
     one_line_error(code, err, needle)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("units, needle", [
+    (["a=m", "b=m"], "no unit for y"),
+    (["a=m", "b=m", "y=m^2", "q=s"], "'q', which is not the target"),
+    (["a=m", "b=m", "y"], "COLUMN=UNIT pairs"),
+    (["a=m", "b=m", "y=m/sek"], "unknown unit 'm/sek'"),
+])
+def test_units_errors_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main_cli,
+                                 one_line_error, units: list[str], needle: str) -> None:
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,2\n2,3,6\n3,1,3\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main_cli("fit", "d.csv", "--target", "y", "--units", *units, "--out", "out")
+    one_line_error(code, err, needle)
+
+
+def test_fit_with_units_prints_the_dimensionless_form(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      main_cli) -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1, 3, 60), rng.uniform(1, 3, 60)
+    pd.DataFrame({"a": a, "b": b, "y": a * b + a**2}).to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = main_cli("fit", "d.csv", "--target", "y", "--units", "a=m", "b=m",
+                            "y=m^2", "--max-evals", "20000", "--n-jobs", "1", "--out", "out")
+    assert code == 0
+    assert "units:    y/b**2 = f(a/b)" in out
+    saved = json.loads((tmp_path / "out" / "front.json").read_text())
+    assert saved["decomposition"]["branches"][0]["problem"] == "y/b**2 = f(a/b)"

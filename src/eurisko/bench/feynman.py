@@ -122,6 +122,19 @@ class FeynmanProblem(Problem):
     variables: tuple[str, ...]  # column order, as in PMLB
     ranges: dict[str, tuple[float, float]] = field(compare=False)
     path: Path | None = field(default=None, compare=False)
+    # PMLB's unit descriptions ("Velocity, m^1 * s^(-1)") of the variables and the target
+    unit_texts: dict[str, str] = field(default_factory=dict, compare=False)
+    target_unit_text: str | None = field(default=None, compare=False)
+
+    def units(self) -> tuple[dict[str, str], str] | None:
+        """``(X_units, y_units)`` as SI unit strings for `SymbolicRegressor.fit`, or None
+        when the metadata give no units."""
+        if self.target_unit_text is None or set(self.unit_texts) != set(self.variables):
+            return None
+        from eurisko.physics import pmlb_unit
+
+        return ({v: pmlb_unit(self.unit_texts[v]).si for v in self.variables},
+                pmlb_unit(self.target_unit_text).si)
 
     @property
     def family(self) -> str:
@@ -196,8 +209,15 @@ def read_problem(path: str | os.PathLike) -> FeynmanProblem:
     if missing:
         raise ValueError(f"{path}: no sampling range for {missing}")
     formula = parse_formula(formula_line[1], variables, rational=True)
+    units = {str(f["name"]): str(f["description"]) for f in meta.get("features") or []
+             if f.get("description")}
+    target = meta.get("target") or {}
     return FeynmanProblem(name=problem_name(dataset), dataset=dataset, target=formula_line[0],
-                          formula=formula, variables=variables, ranges=ranges, path=path)
+                          formula=formula, variables=variables, ranges=ranges, path=path,
+                          unit_texts=units,
+                          target_unit_text=(str(target["description"])
+                                            if isinstance(target, dict)
+                                            and target.get("description") else None))
 
 
 def load_problem(name: str, directory: str | os.PathLike | None = None) -> FeynmanProblem:

@@ -112,15 +112,22 @@ def warm_up_eurisko() -> None:
 
 
 def fit_eurisko(X, y, *, time_limit: float | None, seed: int, threads: int = 1,
-                max_evals: int | None = None, **params: Any) -> MethodFit:
-    """`eurisko.SymbolicRegressor` with its defaults, ``threads`` worker processes."""
+                max_evals: int | None = None, units: tuple[dict, str] | None = None,
+                **params: Any) -> MethodFit:
+    """`eurisko.SymbolicRegressor` with its defaults, ``threads`` worker processes;
+    ``units``: ``(X_units, y_units)`` for `fit`."""
     from eurisko.regressor import SymbolicRegressor
 
     warm_up_eurisko()
     model = SymbolicRegressor(time_limit=time_limit, max_evals=max_evals, random_state=seed,
                               n_jobs=threads, **params)
     t0 = time.perf_counter()
-    model.fit(X, y)
+    if units is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # recorded in decomposition_
+            model.fit(X, y, X_units=units[0], y_units=units[1])
+    else:
+        model.fit(X, y)
     seconds = time.perf_counter() - t0
     if model.interrupted_:  # Ctrl-C: a cut-short search is not a result to record
         raise KeyboardInterrupt
@@ -134,7 +141,13 @@ def fit_eurisko(X, y, *, time_limit: float | None, seed: int, threads: int = 1,
         front=exprs, front_equations=[str(e) for e in front["equation"]], selected=best,
         complexity=int(front["complexity"].iloc[best]), seconds=seconds,
         n_evals=int(model.n_evals_), predict=model.predict,
-        extra={"r2_front": float(front["r2"].iloc[best]), "front_size": len(front)})
+        extra={"r2_front": float(front["r2"].iloc[best]), "front_size": len(front),
+               "found_by": model.decomposition_.get("found_by", "plain"),
+               "reduced": [b.get("problem") for b in model.decomposition_.get("branches", [])
+                           if b.get("kind") == "dimensionless"],
+               "reduced_seconds": sum(b.get("seconds", 0.0) for b in
+                                      model.decomposition_.get("branches", [])
+                                      if b.get("kind") == "dimensionless")})
 
 
 # --- Operon -----------------------------------------------------------------------------------

@@ -127,13 +127,21 @@ def run_one(problem: Problem, method: str, noise: float, seed: int,
     record: dict[str, Any] = {**problem.describe(), "method": get_method(method).name,
                               "noise": float(noise), "seed": int(seed),
                               "time_limit": settings.get("time_limit")}
+    if settings.get("units") and get_method(method).name == "eurisko":
+        record["units"] = True
     t0 = time.perf_counter()
     try:
         split = problem.split(seed=seed, noise=noise, n=settings.get("rows"))
+        extra = dict(settings.get("options", {}).get(get_method(method).name) or {})
+        if settings.get("units") and get_method(method).name == "eurisko":
+            units = problem.units() if hasattr(problem, "units") else None
+            if units is None:
+                raise ValueError(f"{problem.name} has no units in its metadata")
+            extra["units"] = units
         fit = get_method(method).fit(
             split.X_train, split.y_train, time_limit=settings.get("time_limit"), seed=seed,
             threads=int(settings.get("threads", 1)), max_evals=settings.get("max_evals"),
-            **(settings.get("options", {}).get(get_method(method).name) or {}))
+            **extra)
         record.update(judge(fit, problem, split, check_timeout=settings["check_timeout"],
                             positive=bool(settings.get("positive", False))))
         record.update(status="ok", n_train=len(split.y_train), n_test=len(split.y_test))
@@ -208,6 +216,7 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
               check_timeout: float = 30.0, positive: bool = False,
               max_evals: int | None = None, retry_errors: bool = False,
               options: dict[str, dict[str, Any]] | None = None, progress: bool = True,
+              units: bool = False,
               on_record: Callable[[dict[str, Any]], None] | None = None) -> BenchResults:
     """Run every (problem, method, noise level, seed) of a suite and judge each run.
 
@@ -227,6 +236,8 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
         problems follow their own specs).
     check_timeout : seconds for each SymPy check (recovery, size); past it: not recovered.
     options : per-method keyword arguments, e.g. ``{"gplearn": {"population_size": 500}}``.
+    units : give eurisko each problem's units (Feynman: from the PMLB metadata), so that it
+        tries the dimensionless form of the law first; the peers take no units.
     on_record : called with each new record, in the parent, after it is saved.
     """
     if isinstance(suite, str):
@@ -252,6 +263,7 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
     check_timeout = check_number(check_timeout, "check_timeout", low=0, low_open=True,
                                  what="seconds")
     positive = check_bool(positive, "positive")
+    units = check_bool(units, "units")
     retry_errors = check_bool(retry_errors, "retry_errors")
     for m in methods:
         get_method(m)  # unknown names fail here, before anything runs
@@ -259,7 +271,7 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
 
     protocol = {"time_limit": time_limit, "rows": rows, "threads": threads,
                 "check_timeout": float(check_timeout), "positive": bool(positive),
-                "max_evals": max_evals}
+                "max_evals": max_evals, **({"units": True} if units else {})}
     settings = {**protocol, "options": options or {}}
     records: list[dict[str, Any]] = []
     log = None

@@ -94,6 +94,9 @@ def register(subparsers: Any) -> None:
                         "(default 30)")
     p.add_argument("--positive", action="store_true",
                    help="treat variables as positive in the exact check (SRBench does not)")
+    p.add_argument("--units", action="store_true",
+                   help="give eurisko the units of each problem's columns (Feynman: PMLB's "
+                        "metadata), so it tries the dimensionless form first; peers take none")
     p.add_argument("--retry-errors", action="store_true",
                    help="run again the runs that failed with an error")
     p.add_argument("--no-progress", action="store_true",
@@ -143,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
                         time_limit=args.time_limit, out=out, jobs=args.jobs,
                         threads=args.threads, rows=args.rows, check_timeout=args.check_timeout,
                         positive=args.positive, max_evals=args.max_evals,
-                        retry_errors=args.retry_errors, progress=progress,
+                        retry_errors=args.retry_errors, progress=progress, units=args.units,
                         on_record=on_record)
     if not progress:
         for name, why in results.skipped_methods.items():
