@@ -127,7 +127,7 @@ def test_stats_and_results_shape():
     assert [s.size for s in res.sizes] == [1, 2, 3, 4, 5, 6]
     assert all(0 < s.n_distinct <= s.n_candidates for s in res.sizes)
     assert res.sizes[1].n_distinct == 7  # -z, z^2, sqrt, exp, log, sin, cos of z
-    assert res.n_sample == 48
+    assert res.n_sample == 32
     program, loss, (a, b) = res.exact[0]  # a Found unpacks as a tuple
     assert program.complexity() <= 6 and loss >= 0 and np.isfinite([a, b]).all()
 

@@ -18,6 +18,7 @@ simplified, as the Pareto front shows its formulas.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,10 +39,10 @@ __all__ = ["EnumerationResult", "Found", "SizeStats", "enumerate_formulas"]
 
 # The largest size enumerated by default, by number of variables: each takes about a second
 # on one core with the default operators (see docs/reference/enumerate.md for the counts).
-DEFAULT_MAX_SIZE = {1: 8, 2: 7, 3: 7}
+DEFAULT_MAX_SIZE = {1: 8, 2: 8, 3: 7}
 SAMPLE_TOL = 1e-12  # normalised loss on the subsample below which a formula is verified
 _CHUNK = 8192  # candidate formulas built per numpy operation (their values stay in cache)
-_BIG = 1e100  # values beyond this are dropped (their squares overflow in the scoring)
+_BIG = 1e100  # value vectors larger than this are dropped (their squares overflow)
 _FLAT = 1e-10  # a vector whose spread is below this times its size counts as constant
 _MAX_STORED_BYTES = 1 << 28  # bound on the value vectors kept for building larger formulas
 _QUANT = float(1 << 32)  # value vectors are compared to about 2^-32 relative
@@ -120,7 +121,7 @@ def enumerate_formulas(
     exact_tol: float = 1e-14,
     n_best: int = 3,
     constants: Sequence[float] = (1.0, 2.0),
-    n_sample: int = 48,
+    n_sample: int = 32,
     stop_at_exact: bool = True,
     random_state: int | None = 0,
 ) -> EnumerationResult:
@@ -131,26 +132,31 @@ def enumerate_formulas(
     X : (n_rows, n_features) array, few features (1 to 3: the space grows fast with each).
     y : (n_rows,) target.
     w : (n_rows,) non-negative weights with a positive sum, or None for equal weights.
-    operators : operator names (default: eurisko's default set); only arity 1 and 2.
+    operators : operator names, or None for eurisko's default set.
     max_size : largest formula enumerated, in nodes, before the scaling ``a + b*f`` is
-        folded in; None picks it by the number of features (8 for one, 7 for two or three,
-        6 beyond: about a second on one core with the default operators).
+        folded in; None picks it by the number of features (8 for one or two, 7 for three,
+        6 beyond: at most about a second on one core with the default operators).
     time_limit : seconds; the enumeration goes size by size and stops when they are spent,
         keeping what it found (``timed_out`` tells). None: no limit.
     exact_tol : a formula is exact when its weighted MSE on all rows, after linear scaling,
-        is at most ``exact_tol`` times the weighted variance of ``y``.
-    n_best : best non-exact formulas kept per size (0 for none); also the most exact
-        formulas verified per size.
+        is at most ``exact_tol`` times the weighted variance of ``y`` (the estimator's
+        ``exact_fit_tol``). On the subsample the screen is looser (``SAMPLE_TOL``, or 100
+        times ``exact_tol``), so that rounding does not hide an exact formula.
+    n_best : best non-exact formulas returned per size (0 for none); at most as many exact
+        ones (at least one) per size.
     constants : the literal constants formulas may use inside (the outer offset and scale
         come from linear scaling).
-    n_sample : rows formulas are built and screened on (the rows holding each feature's
-        smallest and largest value, and a random draw); all rows when there are fewer.
+    n_sample : rows formulas are built and screened on (the rows holding the smallest and
+        largest value of each feature and of ``y``, and a random draw); all rows when there
+        are fewer. Two formulas that agree on these rows to about 1e-10 count as one.
     stop_at_exact : stop after the first size where an exact formula was found.
     random_state : seed of the subsample draw.
 
     Returns
     -------
     EnumerationResult
+        The table of distinct formulas is bounded (256 MiB of values): a ``max_size`` that
+        outgrows it stops after the size that filled it (``stop_reason == "memory"``).
 
     Examples
     --------
@@ -165,9 +171,6 @@ def enumerate_formulas(
     """
     X, y, w = _check_data(X, y, w)
     ops = resolve_operators(operators)
-    for name in ops:
-        if get_operator(name).arity not in (1, 2):  # pragma: no cover - the registry has 1, 2
-            raise ValueError(f"operator {name!r} must take one or two arguments")
     n_features = X.shape[1]
     max_size = check_int(max_size, "max_size", low=1, high=30, none_ok=True, what="nodes",
                          hint="formulas beyond 8 nodes take long unless there is one feature")
@@ -191,14 +194,28 @@ def enumerate_formulas(
         return EnumerationResult([Found(p, 0.0, (c, 0.0))], [], [], "exact",
                                  time.monotonic() - t0, 0)
 
-    rows = _sample_rows(X, w, n_sample, random_state)
-    table = _Table(X[rows], consts, ops)
-    scorer = _Scorer(y[rows], w[rows])
+    rows = _sample_rows(X, y, w, n_sample, random_state)
+    exact, best, stats, stop_reason = _enumerate(
+        _Table(X[rows], consts, ops), _Scorer(y[rows], w[rows]), Dataset.from_arrays(X, y, w),
+        ops, max_size, deadline, exact_tol, n_best, stop_at_exact)
+    # exact losses are rounding noise: among equals, fewer minus signs read better
+    exact = _unique(sorted(exact, key=lambda f: (f.program.complexity(),
+                                                 int((f.program.consts < 0).sum()), f.loss)))
+    exact_keys = {canonical_key(f.program) for f in exact}
+    best = [f for f in _unique(sorted(best, key=lambda f: (f.program.complexity(), f.loss)))
+            if canonical_key(f.program) not in exact_keys]
+    best = _distinct_losses(best)
+    return EnumerationResult(exact, best, stats, stop_reason, time.monotonic() - t0, len(rows))
+
+
+def _enumerate(table: _Table, scorer: _Scorer, data: Dataset, ops: tuple[str, ...],
+               max_size: int, deadline: float | None, exact_tol: float, n_best: int,
+               stop_at_exact: bool) -> tuple[list[Found], list[Found], list[SizeStats], str]:
+    """Size by size: build, screen on the subsample, verify on all rows."""
     keep = max(4 * n_best, 8)
     sample_tol = max(SAMPLE_TOL, 100.0 * exact_tol)
-    data = Dataset.from_arrays(X, y, w)
+    exact_loss = exact_tol * _weighted_var(data.y, data.w)
     backend = NumpyBackend()
-
     exact: list[Found] = []
     best: list[Found] = []
     stats: list[SizeStats] = []
@@ -209,25 +226,30 @@ def enumerate_formulas(
             picked, hits = _Picked(keep), _Picked(keep)
             n_cand = n_new = 0
             complete = True
-            for code, left, right, vals in table.candidates(size, last=size == max_size):
-                n_cand += len(left)
-                store = size < max_size and table.n_stored * table.m * 8 < _MAX_STORED_BYTES
-                if size < max_size and not store:
-                    stop_reason = "memory"
-                left, right, vals = table.add(size, code, left, right, vals, store)
-                n_new += len(left)
-                if len(left):
-                    nmse = scorer.nmse(vals)
-                    picked.offer(nmse, code, left, right)
-                    ok = nmse <= sample_tol
-                    if ok.any():
-                        hits.offer(nmse[ok], code, left[ok], right[ok])
+            for chunk in table.candidates(size, last=size == max_size):
+                n_cand += len(chunk.left)
+                nmse, rms = scorer.score(chunk.vals)
+                ok = np.isfinite(nmse)
+                if chunk.mag is not None:  # f - g where f ~ g: rounding noise around zero
+                    ok &= rms > _FLAT * chunk.mag
+                idx = np.flatnonzero(ok)
+                store = 1 < size < max_size  # the leaves are in the table from the start
+                if store and table.n_bytes >= _MAX_STORED_BYTES:
+                    store, stop_reason = False, "memory"
+                if store:
+                    idx = idx[table.store(size, chunk, idx, rms)]
+                n_new += len(idx)
+                if len(idx):
+                    left, right, s = chunk.left[idx], chunk.right[idx], nmse[idx]
+                    picked.offer(s, chunk.code, left, right)
+                    hit = s <= sample_tol
+                    if hit.any():
+                        hits.offer(s[hit], chunk.code, left[hit], right[hit])
                 if deadline is not None and time.monotonic() > deadline:
                     complete, stop_reason = False, "time_limit"
                     break
             table.finish(size)
             stats.append(SizeStats(size, n_cand, n_new, time.monotonic() - ts, complete))
-            exact_loss = y_var * exact_tol
             found = _verified(table, hits, data, backend, exact_loss, True, ops, max(n_best, 1))
             exact.extend(found)
             best.extend(_verified(table, picked, data, backend, exact_loss, False, ops, n_best))
@@ -236,15 +258,7 @@ def enumerate_formulas(
             if stop_at_exact and found:
                 stop_reason = "exact"
                 break
-
-    # exact losses are rounding noise: among equals, fewer minus signs read better
-    exact = _unique(sorted(exact, key=lambda f: (f.program.complexity(),
-                                                 int((f.program.consts < 0).sum()), f.loss)))
-    exact_keys = {canonical_key(f.program) for f in exact}
-    best = [f for f in _unique(sorted(best, key=lambda f: (f.program.complexity(), f.loss)))
-            if canonical_key(f.program) not in exact_keys]
-    best = _distinct_losses(best)
-    return EnumerationResult(exact, best, stats, stop_reason, time.monotonic() - t0, len(rows))
+    return exact, best, stats, stop_reason
 
 
 # --- input -------------------------------------------------------------------------------
@@ -295,13 +309,15 @@ def _weighted_var(y: np.ndarray, w: np.ndarray) -> float:
     return float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
 
 
-def _sample_rows(X: np.ndarray, w: np.ndarray, n_sample: int, seed: int | None) -> np.ndarray:
-    """Rows to build formulas on: each feature's extremes, then a random draw (weight > 0)."""
+def _sample_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_sample: int, seed: int | None
+                 ) -> np.ndarray:
+    """Rows to build formulas on: the extremes of each feature and of y, then a random draw
+    (rows of positive weight only)."""
     pos = np.flatnonzero(w > 0)
     if len(pos) <= n_sample:
         return pos
-    Xp = X[pos]
-    chosen = dict.fromkeys(pos[np.concatenate([Xp.argmin(axis=0), Xp.argmax(axis=0)])].tolist())
+    Xy = np.column_stack([X[pos], y[pos]])
+    chosen = dict.fromkeys(pos[np.concatenate([Xy.argmin(axis=0), Xy.argmax(axis=0)])].tolist())
     rng = np.random.default_rng(seed)
     for r in rng.permutation(pos).tolist():
         if len(chosen) >= n_sample:
@@ -312,122 +328,127 @@ def _sample_rows(X: np.ndarray, w: np.ndarray, n_sample: int, seed: int | None) 
 
 # --- the table of distinct formulas -------------------------------------------------------
 
+@dataclass(eq=False)
+class _Chunk:
+    """Candidate formulas ``code(left, right)`` (``right`` -1 for a unary operator), children
+    by id, with their values on the subsample; ``mag``, for ``add``/``sub``, the sum of the
+    operands' sizes (a result far below it is cancellation noise)."""
+
+    code: int
+    left: np.ndarray
+    right: np.ndarray
+    vals: np.ndarray
+    mag: np.ndarray | None = None
+
+
+@dataclass(eq=False)
+class _Block:
+    """Entries of one size, stored as the chunks they came in (ids ``start ..``)."""
+
+    start: int
+    code: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    vals: np.ndarray
+    rms: np.ndarray
+
+
 class _Table:
     """Formulas by size, one per distinct value vector on the subsample.
 
-    Each entry has a global id (entries of size ``s`` are ids ``offsets[s] ..``) and a node:
+    Each entry has a global id, numbered on through the sizes, and a node:
     ``(VAR, column, -1)``, ``(CONST, index into consts, -1)``, ``(op, child, -1)`` or
     ``(op, left, right)`` with children given by id.
     """
 
     def __init__(self, Xs: np.ndarray, consts: tuple[float, ...], ops: tuple[str, ...]):
         m, k = Xs.shape
-        self.m = m
-        self.consts = consts
+        self.m, self.n_vars, self.consts = m, k, consts
         self.unary = [(op_code(n), get_operator(n)) for n in ops if get_operator(n).arity == 1]
         self.binary = [(op_code(n), get_operator(n)) for n in ops if get_operator(n).arity == 2]
-        self.commutative = {op_code(n) for n in ("add", "mul") if n in ops
-                            and get_operator(n).numpy in (np.add, np.multiply)}
-        self.cancelling = {op_code(n) for n in ("add", "sub") if n in ops
-                           and get_operator(n).numpy in (np.add, np.subtract)}
-        self.affine = self._affine_ops(ops)
+        # built-in arithmetic: which operators commute, cancel, or are affine given a constant
+        known = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+                 "neg": np.negative}
+        self.builtin = {op_code(n): n for n in ops if get_operator(n).numpy is known.get(n)}
         self.rng_keys = np.random.default_rng(12345).integers(
             1, 2**62, size=m, dtype=np.int64) | 1
         self.seen = _HashSet()
-        self.n_stored = 0
-        leaves = np.vstack([Xs.T, np.tile(np.array(consts)[:, None], (1, m))])
-        self.n_vars = k
-        # by size (index 0 unused): the entries' nodes and values; offsets[s] is the first id
-        # of size s and ids run on through the sizes
-        n1 = k + len(consts)
-        self.code = [np.zeros(0, np.int16), np.array([VAR] * k + [CONST] * len(consts),
-                                                     dtype=np.int16)]
-        self.left = [np.zeros(0, np.int64),
-                     np.array(list(range(k)) + list(range(len(consts))), dtype=np.int64)]
-        self.right = [np.zeros(0, np.int64), np.full(n1, -1, dtype=np.int64)]
-        self.vals = [np.zeros((0, m)), np.ascontiguousarray(leaves)]
-        self.offsets = [0, 0, n1]
+        self.n_bytes = 0
+        leaves = np.vstack([Xs.T, np.tile(np.array(consts, dtype=np.float64)[:, None], (1, m))])
+        n1 = len(leaves)
+        first = _Block(0, np.array([VAR] * k + [CONST] * len(consts), dtype=np.int16),
+                       np.array(list(range(k)) + list(range(len(consts))), dtype=np.int64),
+                       np.full(n1, -1, dtype=np.int64), leaves,
+                       np.sqrt(np.mean(leaves * leaves, axis=1)))
+        self.blocks: list[list[_Block]] = [[], [first]]  # by size; index 0 unused
+        self.flat = [first]  # every block, in the order of their ids
+        self.starts = [0]  # ... and the first id of each
+        self.next_id = n1
         self.seen.add(self._hash(leaves))
-        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    @staticmethod
-    def _affine_ops(ops: tuple[str, ...]) -> dict[int, str]:
-        """Built-in operators that are affine in one argument when the other is constant."""
-        want = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
-                "neg": np.negative}
-        return {op_code(n): n for n in ops if n in want and get_operator(n).numpy is want[n]}
-
-    # A size's entries, in order: leaves (size 1) first, then what `add` accepted.
-    def candidates(self, size: int, last: bool
-                   ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-        """``(op code, left ids, right ids, values)`` chunks of the formulas of ``size`` nodes.
+    def candidates(self, size: int, last: bool) -> Iterator[_Chunk]:
+        """The formulas of ``size`` nodes, in chunks.
 
         At the last size, formulas affine in a smaller one (``-f``, ``f + c``, ``c*f``,
         ``f/c``) are skipped: linear scaling rates them as that smaller formula.
         """
         if size == 1:
             k = self.n_vars
-            yield VAR, np.arange(k, dtype=np.int64), np.full(k, -1), self.vals[1][:k]
+            yield _Chunk(VAR, np.arange(k, dtype=np.int64), np.full(k, -1, dtype=np.int64),
+                         self.blocks[1][0].vals[:k])
             return
         for code, op in self.unary:
-            if last and self.affine.get(code) == "neg":
+            if last and self.builtin.get(code) == "neg":
                 continue
-            base = self.offsets[size - 1]
-            vals = self.vals[size - 1]
-            for a in range(0, len(vals), _CHUNK):
-                v = np.asarray(op.numpy(vals[a:a + _CHUNK]), dtype=np.float64)
-                ids = np.arange(base + a, base + a + len(v), dtype=np.int64)
-                yield code, ids, np.full(len(v), -1, dtype=np.int64), v
+            for blk in self.blocks[size - 1]:
+                for a in range(0, len(blk.code), _CHUNK):
+                    v = np.asarray(op.numpy(blk.vals[a:a + _CHUNK]), dtype=np.float64)
+                    ids = np.arange(blk.start + a, blk.start + a + len(v), dtype=np.int64)
+                    yield _Chunk(code, ids, np.full(len(v), -1, dtype=np.int64), v)
         for code, op in self.binary:
+            name = self.builtin.get(code)
             for i in range(1, size - 1):
                 j = size - 1 - i
-                if code in self.commutative and i > j:
+                if name in ("add", "mul") and i > j:
                     continue
-                yield from self._pairs(code, op, i, j, last)
+                for A in self._operands(i, last and name in ("add", "sub", "mul")):
+                    for B in self._operands(j, last and name in ("add", "sub", "mul", "div")):
+                        yield from self._pairs(code, op, A, B, name in ("add", "mul") and i == j,
+                                               name in ("add", "sub"))
 
-    def _pairs(self, code: int, op, i: int, j: int, last: bool):
-        A, B = self.vals[i], self.vals[j]
-        if not len(A) or not len(B):
+    def _operands(self, size: int, no_consts: bool) -> Iterator[_Block]:
+        """The blocks of ``size``, cut to at most ``_CHUNK`` rows (constants left out where
+        ``no_consts``)."""
+        for blk in self.blocks[size]:
+            n = self.n_vars if size == 1 and no_consts else len(blk.code)
+            for a in range(0, n, _CHUNK):
+                b = min(n, a + _CHUNK)
+                yield _Block(blk.start + a, blk.code[a:b], blk.left[a:b], blk.right[a:b],
+                             blk.vals[a:b], blk.rms[a:b])
+
+    def _pairs(self, code: int, op, A: _Block, B: _Block, triangle: bool, cancelling: bool
+               ) -> Iterator[_Chunk]:
+        """``op`` on every pair of an entry of ``A`` and one of ``B``, in chunks; pairs with
+        ``left > right`` dropped where ``triangle`` (the operator commutes)."""
+        nb = len(B.code)
+        if not nb or not len(A.code):
             return
-        ia = np.arange(self.offsets[i], self.offsets[i] + len(A), dtype=np.int64)
-        ib = np.arange(self.offsets[j], self.offsets[j] + len(B), dtype=np.int64)
-        nv = self.n_vars
-        if last and code in self.affine:  # drop constant operands that make f affine
-            name = self.affine[code]
-            if i == 1 and name in ("add", "sub", "mul"):
-                A, ia = A[:nv], ia[:nv]
-            if j == 1 and name in ("add", "sub", "mul", "div"):
-                B, ib = B[:nv], ib[:nv]
-        triangle = code in self.commutative and i == j
-        for b0 in range(0, len(B), _CHUNK):
-            yield from self._block(code, op, A, ia, B[b0:b0 + _CHUNK], ib[b0:b0 + _CHUNK],
-                                   triangle)
-
-    def _block(self, code: int, op, A: np.ndarray, ia: np.ndarray, B: np.ndarray,
-               ib: np.ndarray, triangle: bool):
-        """``op`` on every pair of a row of ``A`` and one of ``B``, in chunks (pairs with
-        ``left > right`` dropped where ``triangle``: the operator commutes)."""
-        step = max(1, _CHUNK // len(B))
-        for a in range(0, len(A), step):
-            Ablk, la0 = A[a:a + step], ia[a:a + step]
-            if triangle:
-                if la0[0] > ib[-1]:
-                    break
-            v = np.asarray(op.numpy(Ablk[:, None, :], B[None, :, :]), dtype=np.float64)
-            la = np.repeat(la0, len(B))
-            rb = np.tile(ib, len(Ablk))
+        ib = np.arange(B.start, B.start + nb, dtype=np.int64)
+        step = max(1, _CHUNK // nb)
+        for a in range(0, len(A.code), step):
+            la0 = np.arange(A.start + a, A.start + min(a + step, len(A.code)), dtype=np.int64)
+            if triangle and la0[0] > ib[-1]:
+                break
+            Av = A.vals[a:a + step]
+            v = np.asarray(op.numpy(Av[:, None, :], B.vals[None, :, :]), dtype=np.float64)
             v = v.reshape(-1, self.m)
-            keep = None
+            la, rb = np.repeat(la0, nb), np.tile(ib, len(la0))
+            mag = (A.rms[a:a + step, None] + B.rms[None, :]).reshape(-1) if cancelling else None
             if triangle:
                 keep = rb >= la
                 v, la, rb = v[keep], la[keep], rb[keep]
-            if code in self.cancelling:  # f - g where f ~ g: noise around zero
-                mag = (np.abs(Ablk).max(axis=1)[:, None] + np.abs(B).max(axis=1)[None, :])
-                mag = mag.reshape(-1) if keep is None else mag.reshape(-1)[keep]
-                small = np.abs(v).max(axis=1) <= _FLAT * mag
-                if small.any():
-                    v, la, rb = v[~small], la[~small], rb[~small]
-            yield code, la, rb, v
+                mag = None if mag is None else mag[keep]
+            yield _Chunk(code, la, rb, v, mag)
 
     def _hash(self, vals: np.ndarray) -> np.ndarray:
         """A 64-bit key of each row, equal for rows that agree to about 2^-32 relative."""
@@ -435,45 +456,45 @@ class _Table:
         q = np.rint(mant * _QUANT).astype(np.int64) + (expo.astype(np.int64) << 34)
         return (q * self.rng_keys).sum(axis=1)
 
-    def add(self, size: int, code: int, left: np.ndarray, right: np.ndarray, vals: np.ndarray,
-            store: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows that are finite, not constant and, when ``store``, new (then kept as
-        entries of ``size``); returned as ``(left, right, values)``."""
-        with np.errstate(all="ignore"):
-            hi = vals.max(axis=1)
-            lo = vals.min(axis=1)
-            scale = np.maximum(np.abs(hi), np.abs(lo))
-            ok = np.isfinite(hi) & np.isfinite(lo) & (scale <= _BIG) & (hi - lo > _FLAT * scale)
-        if not ok.all():
-            left, right, vals = left[ok], right[ok], vals[ok]
-        if size == 1 or not store or not len(left):
-            return left, right, vals
-        idx = self.seen.add(self._hash(vals))
-        left, right, vals = left[idx], right[idx], vals[idx]
-        self._pending.append((np.full(len(left), code, dtype=np.int16), left, right, vals))
-        self.n_stored += len(left)
-        return left, right, vals
+    def store(self, size: int, chunk: _Chunk, idx: np.ndarray, rms: np.ndarray) -> np.ndarray:
+        """Keep the rows ``idx`` of ``chunk`` whose values are new, as entries of ``size``;
+        returns their positions in ``idx``."""
+        if not len(idx):
+            return idx
+        new = self.seen.add(self._hash(chunk.vals[idx]))
+        rows = idx[new]
+        if len(rows):
+            if len(self.blocks) <= size:
+                self.blocks.append([])
+            blk = _Block(self.next_id, np.full(len(rows), chunk.code, dtype=np.int16),
+                         chunk.left[rows], chunk.right[rows], chunk.vals[rows], rms[rows])
+            self.blocks[size].append(blk)
+            self.starts.append(self.next_id)
+            self.flat.append(blk)
+            self.next_id += len(rows)
+            self.n_bytes += blk.vals.nbytes
+        return new
 
     def finish(self, size: int) -> None:
-        """Close ``size``: its kept entries become the table's block of that size."""
-        if size == 1:
-            return
-        p = self._pending
-        self.code.append(np.concatenate([e[0] for e in p]) if p else np.zeros(0, np.int16))
-        self.left.append(np.concatenate([e[1] for e in p]) if p else np.zeros(0, np.int64))
-        self.right.append(np.concatenate([e[2] for e in p]) if p else np.zeros(0, np.int64))
-        self.vals.append(np.concatenate([e[3] for e in p]) if p else np.zeros((0, self.m)))
-        self.offsets.append(self.offsets[-1] + len(self.code[-1]))
-        self._pending = []
+        """Close ``size``: its entries (ids in a row) become one block."""
+        while len(self.blocks) <= size:
+            self.blocks.append([])
+        parts = self.blocks[size]
+        if len(parts) > 1:
+            blk = _Block(parts[0].start, *(np.concatenate([getattr(b, f) for b in parts])
+                                           for f in ("code", "left", "right", "vals", "rms")))
+            self.blocks[size] = [blk]
+            n = len(self.flat) - len(parts)
+            self.flat[n:], self.starts[n:] = [blk], [blk.start]
 
-    # --- back to programs
     def node(self, gid: int) -> tuple[int, int, int]:
         """``(code, left, right)`` of the entry with id ``gid``."""
-        s = int(np.searchsorted(self.offsets, gid, side="right")) - 1
-        r = gid - self.offsets[s]
-        return int(self.code[s][r]), int(self.left[s][r]), int(self.right[s][r])
+        blk = self.flat[bisect.bisect_right(self.starts, gid) - 1]
+        r = gid - blk.start
+        return int(blk.code[r]), int(blk.left[r]), int(blk.right[r])
 
     def program(self, code: int, left: int, right: int) -> Program:
+        """The program of the formula ``code(left, right)`` (children by id)."""
         codes: list[int] = []
         args: list[int] = []
         consts: list[float] = []
@@ -514,7 +535,8 @@ class _HashSet:
             new &= level[pos] != keys
         keys = keys[new]
         while self.levels and len(self.levels[-1]) <= len(keys):
-            keys = np.union1d(self.levels.pop(), keys)
+            # two sorted runs of distinct keys: timsort merges them in linear time
+            keys = np.sort(np.concatenate([self.levels.pop(), keys]), kind="stable")
         if len(keys):
             self.levels.append(keys)
         return np.sort(first[new])
@@ -523,25 +545,29 @@ class _HashSet:
 # --- scoring ------------------------------------------------------------------------------
 
 class _Scorer:
-    """Normalised loss ``1 - r^2`` of ``y ~ a + b*f`` for stacks of value vectors."""
+    """Normalised loss ``1 - r^2`` of ``y ~ a + b*f`` for stacks of value vectors, and their
+    root mean square; the loss is inf where ``f`` is not finite, nearly constant (spread below
+    ``_FLAT`` of its size) or beyond ``_BIG``."""
 
     def __init__(self, y: np.ndarray, w: np.ndarray):
         self.wn = w / w.sum()
         yc = y - self.wn @ y
-        self.wyc = w * yc
+        self.wyc = self.wn * yc
         self.syy = float(self.wyc @ yc)
-        self.w = w
 
-    def nmse(self, F: np.ndarray) -> np.ndarray:
-        if self.syy <= 0.0:
-            return np.zeros(len(F))
-        with np.errstate(all="ignore"):
-            fc = F - (F @ self.wn)[:, None]
-            vf = np.einsum("ij,ij,j->i", fc, fc, self.w)
+    def score(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = F @ self.wn
+        fc = F - mean[:, None]
+        var = np.einsum("ij,ij,j->i", fc, fc, self.wn)
+        ms = mean * mean + var
+        ok = (var > _FLAT * _FLAT * ms) & (ms < _BIG * _BIG)  # False where NaN
+        if self.syy > 0:
             cov = fc @ self.wyc
-            out = 1.0 - cov * cov / (vf * self.syy)
-        out[~(vf > 0) | ~np.isfinite(out)] = np.inf
-        return np.maximum(out, 0.0)
+            nmse = np.maximum(1.0 - cov * cov / (var * self.syy), 0.0)
+        else:  # y constant on the subsample: every formula fits it
+            nmse = np.zeros(len(F))
+        nmse[~ok | np.isnan(nmse)] = np.inf
+        return nmse, np.sqrt(ms)
 
 
 class _Picked:
@@ -584,7 +610,7 @@ def _verified(table: _Table, picked: _Picked, data: Dataset, backend: NumpyBacke
     items = picked.items()
     if not exact:  # one formula per loss: f, 2*f and f + 1 score alike
         items = [it for i, it in enumerate(items)
-                 if i == 0 or not abs(it[0] - items[i - 1][0]) <= 1e-9 * it[0]]
+                 if i == 0 or not abs(it[0] - items[i - 1][0]) <= 1e-6 * it[0]]
     if not items or n == 0:
         return []
     programs = [table.program(c, a, b) for _, c, a, b in items]
@@ -614,10 +640,11 @@ def _folded(p: Program, a: float, b: float, scaled_loss: float, data: Dataset,
 
 
 def _distinct_losses(found: list[Found]) -> list[Found]:
-    """The first of each loss: ``f`` and ``log(sqrt(f))`` are alike under scaling."""
+    """The first of each loss, to 1e-4 relative: ``f`` and ``log(sqrt(f))`` are alike under
+    scaling, and so, to rounding, are ``z^2`` and ``log(log(exp(exp(2 - z^2))))``."""
     out: list[Found] = []
     for f in found:
-        if not any(abs(f.loss - g.loss) <= 1e-9 * g.loss for g in out):
+        if not any(abs(f.loss - g.loss) <= 1e-4 * g.loss for g in out):
             out.append(f)
     return out
 
