@@ -157,3 +157,10 @@ def test_parameters_are_checked(kwargs, match):
     args = {"X": np.linspace(1, 2, 10)[:, None], "y": np.arange(10.0)} | kwargs
     with pytest.raises(ValueError, match=match):
         enumerate_formulas(**args)
+
+
+def test_a_spent_time_limit_starts_no_size():
+    z = np.random.default_rng(8).uniform(0.1, 2, 50)
+    res = enumerate_formulas(z[:, None], z**7 + np.sin(5 * z), max_size=12, time_limit=1e-9)
+    assert res.timed_out and res.sizes == [] and res.max_size_done == 0
+    assert res.exact == [] and res.best == []

@@ -223,10 +223,16 @@ def _enumerate(table: _Table, scorer: _Scorer, data: Dataset, ops: tuple[str, ..
     with np.errstate(all="ignore"):
         for size in range(1, max_size + 1):
             ts = time.monotonic()
+            if deadline is not None and ts > deadline:
+                stop_reason = "time_limit"
+                break
             picked, hits = _Picked(keep), _Picked(keep)
             n_cand = n_new = 0
             complete = True
             for chunk in table.candidates(size, last=size == max_size):
+                if deadline is not None and time.monotonic() > deadline:
+                    complete, stop_reason = False, "time_limit"
+                    break
                 n_cand += len(chunk.left)
                 nmse, rms = scorer.score(chunk.vals)
                 ok = np.isfinite(nmse)
@@ -245,9 +251,6 @@ def _enumerate(table: _Table, scorer: _Scorer, data: Dataset, ops: tuple[str, ..
                     hit = s <= sample_tol
                     if hit.any():
                         hits.offer(s[hit], chunk.code, left[hit], right[hit])
-                if deadline is not None and time.monotonic() > deadline:
-                    complete, stop_reason = False, "time_limit"
-                    break
             table.finish(size)
             stats.append(SizeStats(size, n_cand, n_new, time.monotonic() - ts, complete))
             found = _verified(table, hits, data, backend, exact_loss, True, ops, max(n_best, 1))
