@@ -121,3 +121,29 @@ def test_units_survive_a_saved_run(kinetic, tmp_path):
     again = SymbolicRegressor.from_run(tmp_path)
     np.testing.assert_allclose(again.predict(df), m.predict(df), rtol=1e-12)
     assert again.decomposition_["found_by"] == m.decomposition_["found_by"]
+
+
+def test_a_law_the_evolution_misses_is_found_on_its_groups():
+    # m/m_0 = 1/sqrt(1 - (v/c)^2): on one group the small formulas are walked exhaustively
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({"m_0": rng.uniform(1, 5, n), "v": rng.uniform(1, 2, n),
+                       "c": rng.uniform(3, 10, n)})
+    y = df["m_0"] / np.sqrt(1 - df["v"] ** 2 / df["c"] ** 2)
+    m = SymbolicRegressor(**{**FAST, "max_evals": 20000}).fit(
+        df, y, X_units={"m_0": "kg", "v": "m/s", "c": "m/s"}, y_units="kg")
+    m0, v, c = sp.symbols("m_0 v c", real=True)
+    assert sp.simplify(m.sympy() - m0 / sp.sqrt(1 - v**2 / c**2)) == 0, m.sympy()
+    first = m.decomposition_["branches"][0]
+    assert first["enumeration"]["exact"] >= 1 and m.decomposition_["found_by"] == "dimensionless"
+
+
+def test_guesses_start_the_search_and_are_fitted():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.uniform(1, 2, 100), "b": rng.uniform(1, 2, 100)})
+    y = 2.5 * np.exp(-X["a"] / X["b"])
+    m = SymbolicRegressor(**{**FAST, "max_evals": 3000}).fit(X, y, guesses=["exp(-a/b)"])
+    a, b = sp.symbols("a b", real=True)
+    assert sp.simplify(m.sympy() - sp.Rational(5, 2) * sp.exp(-a / b)) == 0, m.sympy()
+    with pytest.raises(ValueError, match="guess 'exp\\(-a/q\\)' could not be read"):
+        SymbolicRegressor(**FAST).fit(X, y, guesses=["exp(-a/q)"])

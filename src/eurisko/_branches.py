@@ -97,6 +97,9 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
                                reduction.weights)
             found, n_evals = [const(float(c))], 1
         else:
+            found, n_evals, seeds = _enumerated(reduction, operators, exact_loss, time_limit,
+                                                share, y, w, entry)
+        if reduction.n_groups and not found:
             model = make_model(
                 time_limit=None if time_limit is None else share * time_limit,
                 max_evals=None if max_evals is None else max(1, int(share * max_evals)),
@@ -107,8 +110,9 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
             frame = pd.DataFrame(reduction.X, columns=list(reduction.names))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                model.fit(frame, reduction.target, sample_weight=reduction.weights)
-            found, n_evals = list(model.programs_), int(model.n_evals_)
+                model.fit(frame, reduction.target, sample_weight=reduction.weights,
+                          guesses=seeds)
+            found, n_evals = list(model.programs_), n_evals + int(model.n_evals_)
             entry["stop_reason"] = model.stop_reason_
         backs = [p for p in (reduction.write_back(q, names, operators) for q in found) if p]
         losses = [raw_loss(p, X, y, w) for p in backs]
@@ -123,6 +127,41 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
             break
     out.seconds = time.monotonic() - t_start
     return out
+
+
+# Reduced problems of this many groups at most are first walked exhaustively (brute force).
+MAX_ENUMERATED_GROUPS = 3
+
+
+def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
+                exact_loss: float | None, time_limit: float | None, share: float,
+                y: np.ndarray, w: np.ndarray, entry: dict[str, Any]
+                ) -> tuple[list[Program], int, list[Program]]:
+    """Every small formula of the groups: ``(exact ones, evaluations, seeds for the search)``.
+
+    The exact test is the fit's own, on the raw data's scale: a formula is exact when its
+    loss on ``y`` is at most ``exact_loss``. With a time limit the walk takes at most a fifth
+    of the reduction's share (2 s at most); without one it is bounded by size only, so a fit
+    budgeted in evaluations stays reproducible."""
+    from eurisko.search.enumerate import enumerate_formulas
+
+    if reduction.n_groups > MAX_ENUMERATED_GROUPS:
+        return [], 0, []
+    y_var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
+    t = reduction.target
+    t_var = float(np.average((t - np.average(t, weights=reduction.weights)) ** 2,
+                             weights=reduction.weights))
+    # the same absolute loss on y, in the reduced problem's units and relative to its variance
+    tol = 1e-14 if exact_loss is None or not t_var > 0 or not y_var > 0 else \
+        min(1e-6, max(exact_loss * reduction.loss_factor / t_var, 1e-16))
+    res = enumerate_formulas(
+        reduction.X, t, reduction.weights, operators=operators, exact_tol=tol,
+        time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
+    n_rows = len(t)
+    n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(n_rows, 1))
+    entry["enumeration"] = {"stop_reason": res.stop_reason, "seconds": res.seconds,
+                            "max_size": res.max_size_done, "exact": len(res.exact)}
+    return [f.program for f in res.exact], n_evals, [f.program for f in res.best]
 
 
 def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:

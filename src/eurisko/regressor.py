@@ -54,6 +54,29 @@ def _less(budget: float | None, spent: float, floor: float) -> float | None:
     return None if budget is None else max(budget - spent, floor)
 
 
+def _parsed_guesses(guesses: object, names: Sequence[str]) -> list[Program]:
+    """``guesses`` as programs over ``names``: text parsed by eurisko's parser, or Programs."""
+    if guesses is None:
+        return []
+    if isinstance(guesses, (str, Program)):
+        guesses = [guesses]
+    from eurisko.expr.parser import parse
+
+    out = []
+    for g in guesses:  # type: ignore[attr-defined]
+        if isinstance(g, Program):
+            out.append(g)
+        elif isinstance(g, str):
+            try:
+                out.append(parse(g, list(names)))
+            except ValueError as exc:
+                raise ValueError(f"guess {g!r} could not be read: {exc}") from None
+        else:
+            raise TypeError(f"guesses must be formulas as text or Programs, got "
+                            f"{type(g).__name__}")
+    return out
+
+
 def _check_frame(X: object) -> None:
     """One-line, actionable errors for the mistakes people make with tables."""
     if isinstance(X, pd.DataFrame):
@@ -289,7 +312,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # --- fitting ---------------------------------------------------------------------
 
     def fit(self, X, y, sample_weight=None, *, X_units=None, y_units=None,
-            physical_constants=None) -> SymbolicRegressor:
+            physical_constants=None, guesses=None) -> SymbolicRegressor:
         """Search for formulas; Ctrl-C stops early and keeps what was found.
 
         With ``X_units`` (a unit string per column: a list, or a dict by column name) and
@@ -298,6 +321,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         `decomposition_`. ``physical_constants`` names constants the law needs that are not
         columns (``["c", "h"]`` from pint's table, or ``{"c0": (3e8, "m/s")}``): they join the
         columns with their units and appear in the formulas by name.
+
+        ``guesses``: formulas to start from (text such as ``"m_0/sqrt(1 - v^2/c^2)"`` in the
+        column names, or `Program`s): every island starts with them, their constants are
+        fitted like any formula's, and they compete on the data like the rest.
         """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
         config = self._config(n_jobs)
@@ -367,6 +394,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         progress = self.progress
         if progress is None and self.verbose:
             progress = _print_progress
+        seeds = _parsed_guesses(guesses, names)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         branches = _branches.run(
             reductions if state is None else [], self._inner_model, names, config.operators,
@@ -385,7 +413,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             exact_tol=self.exact_fit_tol, state=state,
             describe=self._describe if progress else None, progress=progress,
             checkpoint=checkpoint, checkpoint_every=self.checkpoint_every, backend=backend,
-            guesses=[scaling.to_search(p, config.operators) for p in branches.guesses],
+            guesses=[scaling.to_search(p, config.operators)
+                     for p in [*seeds, *branches.guesses]],
         )
         self.search_state_ = state
         self._state_n_features = Xv.shape[1]
