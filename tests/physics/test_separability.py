@@ -4,10 +4,11 @@ The data are a law evaluated at random rows only (500 of them, uniform in a box)
 or with Gaussian noise of 1% of the RMS of ``y``; the tests ask the surrogate elsewhere. Each
 law's cases run in well under a second.
 
-Calibration of the default tolerance (1.25 on the trimmed RMS of the normalized violations), from
-a sweep of 26 laws (these and more: 2 to 5 variables, products, sums, ratios, Gaussians) x 8
-seeds x noise 0 / 1%, 500 rows: every true structure measured at most 0.77, every false one with
-a surrogate good enough to judge from 1.7 up (x0*x1 + x0 + x1 read as a product, at 1% noise).
+Calibration of the default tolerance (1.1 on the trimmed RMS of the normalized violations), from
+a sweep of 24 laws (these and more: 2 to 5 variables, products, sums, ratios, Gaussians) x 8
+seeds x noise 0 / 1%: every true structure measured at most 0.78, every false one with a
+surrogate good enough to judge 1.46 or more with 300 rows and 1.7 with 500 (x0*x1 + x0 + x1
+read as a product at 1% noise is among the closest); see the module's docstring.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from eurisko.physics import (
     structure_tests,
     translation_symmetry,
 )
+from eurisko.physics.separability import TOLERANCE
 
 N_ROWS = 500
 SYMBOLS = sp.symbols("x0:5", real=True)
@@ -90,7 +92,7 @@ def test_separable_laws_are_split_the_right_way(text, d, box, expected, noise):
     assert dec is not None, f"{text} at noise {noise}: no split found"
     assert (dec.kind, dec.parts) in expected
     ev = dec.evidence
-    assert ev.accepted and ev.violation <= ev.threshold == 1.25 and ev.n_samples > 300
+    assert ev.accepted and ev.violation <= ev.threshold == TOLERANCE and ev.n_samples > 300
 
 
 @pytest.mark.parametrize("noise", NOISE)
