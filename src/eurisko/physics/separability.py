@@ -68,37 +68,36 @@ _COST_BASE = 10.0
 # Input checks
 
 
-def _as_X(X: Any, name: str = "X") -> np.ndarray:
-    if hasattr(X, "to_numpy"):
-        X = X.to_numpy()
+def _numbers(a: Any, name: str) -> np.ndarray:
+    """``a`` (array, list, DataFrame, Series) as float64, finite."""
+    if hasattr(a, "to_numpy"):
+        a = a.to_numpy()
     try:
-        out = np.asarray(X, dtype=np.float64)
+        out = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numbers; convert the columns to numeric values "
                          "first") from None
-    if out.ndim == 1:
-        out = out[:, None]
-    if out.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, (n_rows, n_variables); got shape {out.shape}")
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} has NaN or infinite values; drop or fill those rows first")
     return out
 
 
+def _as_X(X: Any) -> np.ndarray:
+    out = _numbers(X, "X")
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.ndim != 2:
+        raise ValueError(f"X must be 2-D, (n_rows, n_variables); got shape {out.shape}")
+    return out
+
+
 def _as_y(y: Any, n: int) -> np.ndarray:
-    if hasattr(y, "to_numpy"):
-        y = y.to_numpy()
-    try:
-        out = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("y must be numbers") from None
+    out = _numbers(y, "y")
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
     if out.ndim != 1 or out.shape[0] != n:
         raise ValueError(f"y must be a vector of {n} values, one per row of X; got shape "
                          f"{out.shape}")
-    if not np.all(np.isfinite(out)):
-        raise ValueError("y has NaN or infinite values; drop those rows first")
     return out
 
 
