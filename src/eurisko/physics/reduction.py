@@ -25,6 +25,7 @@ from eurisko.physics.units import Unit
 __all__ = ["Reduction", "reduce_by_units"]
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+_SIMPLIFY_OPS = 40  # SymPy's simplify is tried on written-back formulas this small
 
 
 @dataclass(frozen=True)
@@ -53,18 +54,41 @@ class Reduction:
         return str(self.analysis)
 
     def write_back(self, program: Program, variable_names: Sequence[str],
-                   operators: Sequence[str] | None = None) -> Program | None:
-        """A formula in the groups (columns ``self.names``) as a program in the user's
-        variables, or None when the operators cannot express it (``x**(3/2)`` without
-        ``sqrt`` or ``pow``)."""
+                   operators: Sequence[str] | None = None,
+                   positive: Sequence[str] = ()) -> list[Program]:
+        """A formula in the groups (columns ``self.names``) as programs in the user's
+        variables: the plain substitution and, where they are shorter or read as a law is
+        written, simpler equal forms. ``positive`` names the columns that are positive on
+        every row: for them ``I2*sqrt(I1/I2)`` is ``sqrt(I1*I2)`` and ``Bz/|Bz|`` is 1, which
+        the caller's scoring on the data confirms. Empty when the operators cannot express
+        the formula (``x**(3/2)`` without ``sqrt`` or ``pow``)."""
         group_syms = [sp.Symbol(n, real=True) for n in self.names]  # as to_sympy makes them
-        var_syms = [sp.Symbol(n, real=True) for n in variable_names]
+        pos = set(positive)
+        var_syms = [sp.Symbol(n, positive=True) if n in pos else sp.Symbol(n, real=True)
+                    for n in variable_names]
         try:
             f = to_sympy(program, list(self.names))
-            expr = self.analysis.to_original(f, group_syms, var_syms)
-            return from_sympy(sp.powsimp(expr), list(variable_names), operators)
+            expr = sp.powsimp(self.analysis.to_original(f, group_syms, var_syms))
         except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
-            return None
+            return []
+        forms = [expr]
+        if sp.count_ops(expr) <= _SIMPLIFY_OPS:
+            forms.append(sp.simplify(expr))
+            square = sp.expand(expr**2)  # a scale times a root: the root of the square
+            if expr.has(sp.sqrt) and not any(isinstance(e, sp.Pow) and not e.exp.is_integer
+                                             for e in sp.preorder_traversal(square)):
+                forms.append(sp.sqrt(sp.factor(square)))
+        out: list[Program] = []
+        for form in forms:
+            plain = form.xreplace({s: sp.Symbol(s.name, real=True) for s in var_syms})
+            try:
+                prog = from_sympy(plain, list(variable_names), operators)
+            except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
+                continue
+            if all(prog.complexity() != q.complexity() or prog.to_dict() != q.to_dict()
+                   for q in out):
+                out.append(prog)
+        return out
 
 
 def _group_names(analysis: DimensionalAnalysis, taken: Sequence[str]) -> tuple[str, ...]:
