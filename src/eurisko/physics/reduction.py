@@ -25,7 +25,7 @@ from eurisko.physics.units import Unit
 __all__ = ["Reduction", "reduce_by_units"]
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
-_SIMPLIFY_OPS = 40  # SymPy's simplify is tried on written-back formulas this small
+_SIMPLIFY_OPS = 40  # the root of the square is tried on written-back formulas this small
 
 
 @dataclass(frozen=True)
@@ -57,32 +57,33 @@ class Reduction:
                    operators: Sequence[str] | None = None,
                    positive: Sequence[str] = ()) -> list[Program]:
         """A formula in the groups (columns ``self.names``) as programs in the user's
-        variables: the plain substitution and, where they are shorter or read as a law is
-        written, simpler equal forms. ``positive`` names the columns that are positive on
-        every row: for them ``I2*sqrt(I1/I2)`` is ``sqrt(I1*I2)`` and ``Bz/|Bz|`` is 1, which
-        the caller's scoring on the data confirms. Empty when the operators cannot express
-        the formula (``x**(3/2)`` without ``sqrt`` or ``pow``)."""
+        variables: the plain substitution and, for a scale times a root, the root of the
+        square (``Bz*mom*sqrt(Bx^2/Bz^2 + ... + 1)`` is ``mom*sqrt(Bx^2 + ... + Bz^2)``) where
+        the columns it needs positive (``positive``: positive on every row) are. Both are
+        equal on the data, which the caller's scoring confirms. Other SymPy rewrites that
+        assume signs (``sqrt(a*b)`` split into ``sqrt(a)*sqrt(b)``) are left out: they are
+        not equal over the reals, where a law is read. Empty when the operators cannot
+        express the formula (``x**(3/2)`` without ``sqrt`` or ``pow``)."""
         group_syms = [sp.Symbol(n, real=True) for n in self.names]  # as to_sympy makes them
-        pos = set(positive)
-        var_syms = [sp.Symbol(n, positive=True) if n in pos else sp.Symbol(n, real=True)
-                    for n in variable_names]
+        var_syms = [sp.Symbol(n, real=True) for n in variable_names]
         try:
             f = to_sympy(program, list(self.names))
             expr = sp.powsimp(self.analysis.to_original(f, group_syms, var_syms))
         except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
             return []
         forms = [expr]
-        if sp.count_ops(expr) <= _SIMPLIFY_OPS:
-            forms.append(sp.simplify(expr))
-            square = sp.expand(expr**2)  # a scale times a root: the root of the square
-            if expr.has(sp.sqrt) and not any(isinstance(e, sp.Pow) and not e.exp.is_integer
-                                             for e in sp.preorder_traversal(square)):
-                forms.append(sp.sqrt(sp.factor(square)))
+        pos = {s: sp.Symbol(s.name, positive=True) for s in var_syms if s.name in set(positive)}
+        roots = any(not e.exp.is_integer for e in expr.atoms(sp.Pow))
+        if roots and pos and sp.count_ops(expr) <= _SIMPLIFY_OPS:
+            square = sp.factor(sp.expand(expr.xreplace(pos) ** 2))
+            if square.is_polynomial(*pos.values()) and not any(
+                    not e.exp.is_integer for e in square.atoms(sp.Pow)):
+                root = sp.sqrt(square)
+                forms.append(root.xreplace({v: k for k, v in pos.items()}))
         out: list[Program] = []
         for form in forms:
-            plain = form.xreplace({s: sp.Symbol(s.name, real=True) for s in var_syms})
             try:
-                prog = from_sympy(plain, list(variable_names), operators)
+                prog = from_sympy(form, list(variable_names), operators)
             except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
                 continue
             if all(prog.complexity() != q.complexity() or prog.to_dict() != q.to_dict()
