@@ -75,7 +75,8 @@ class Reduction:
         pos = {s: sp.Symbol(s.name, positive=True) for s in var_syms if s.name in set(positive)}
         roots = any(not e.exp.is_integer for e in expr.atoms(sp.Pow))
         if roots and pos and sp.count_ops(expr) <= _SIMPLIFY_OPS:
-            square = sp.factor(sp.expand(expr.xreplace(pos) ** 2))
+            # factor_terms only pulls out common monomials: SymPy's factor can take minutes
+            square = sp.factor_terms(sp.expand(expr.xreplace(pos) ** 2))
             if square.is_polynomial(*pos.values()) and not any(
                     not e.exp.is_integer for e in square.atoms(sp.Pow)):
                 root = sp.sqrt(square)
