@@ -84,15 +84,16 @@ def test_units_that_do_not_balance_warn_and_search_the_raw_data(kinetic):
     assert [b["kind"] for b in m.decomposition_["branches"]] == ["plain"]
 
 
-def test_without_units_nothing_changes():
+def test_without_units_the_record_holds_the_plain_search_alone():
+    # (that such a fit searches exactly as before is pinned in test_regressor_scaling.py)
     rng = np.random.default_rng(0)
     X = rng.uniform(1, 3, (100, 2))
-    y = X[:, 0] * X[:, 1] ** 2
-    a = SymbolicRegressor(**FAST).fit(X, y)
-    b = SymbolicRegressor(**FAST).fit(X, y, X_units=None)
-    assert list(a.pareto_front_["equation"]) == list(b.pareto_front_["equation"])
-    assert a.decomposition_ == {"units": False, "note": "", "physical_constants": [],
-                                "branches": a.decomposition_["branches"], "found_by": "plain"}
+    m = SymbolicRegressor(**FAST).fit(X, X[:, 0] * X[:, 1] ** 2)
+    d = m.decomposition_
+    assert (d["units"], d["note"], d["physical_constants"], d["found_by"]) == (
+        False, "", [], "plain")
+    assert [b["kind"] for b in d["branches"]] == ["plain"]
+    assert d["branches"][0]["n_evals"] == m.n_evals_
 
 
 @pytest.mark.parametrize("kwargs, message", [

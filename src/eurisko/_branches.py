@@ -57,7 +57,6 @@ class Branches:
     seconds: float = 0.0
     n_evals: int = 0
     best_loss: float = float("inf")  # on the raw data, in the user's units
-    note: str = ""
 
 
 def plan(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],

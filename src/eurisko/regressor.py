@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,7 +27,6 @@ from eurisko.search.island import SearchConfig
 from eurisko.search.scaling import Scaling, written_back_front
 from eurisko.validation import check_bool, check_int, check_number
 
-_IDENT = re.compile(r"[^0-9a-zA-Z_]")
 _SAVED_PARAMS = (
     "operators", "max_size", "population_size", "n_islands", "n_jobs", "time_limit",
     "max_evals", "loss_threshold", "exact_fit_tol", "linear_scaling", "parsimony",
@@ -38,15 +36,9 @@ _SAVED_PARAMS = (
 
 def _variable_names(columns: Sequence[object], taken: Sequence[str] = ()) -> list[str]:
     """Column names turned into identifiers the printer and parser accept (none of ``taken``)."""
-    names: list[str] = []
-    for i, c in enumerate(columns):
-        s = _IDENT.sub("_", str(c)).strip("_") or f"x{i + len(taken)}"
-        if s[0].isdigit():
-            s = f"x_{s}"
-        while s in names or s in taken or s in {"pi", "e"}:
-            s = s + "_"
-        names.append(s)
-    return names
+    from eurisko.expr.parser import identifiers
+
+    return identifiers(columns, taken)
 
 
 def _less(budget: float | None, spent: float, floor: float) -> float | None:

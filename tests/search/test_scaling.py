@@ -69,6 +69,27 @@ def test_written_back_formulas_compute_the_same_values():
     assert checked > 100
 
 
+def test_a_formula_in_user_terms_enters_the_search_with_the_same_values():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.uniform(1, 2, 40) * 1e-30, rng.uniform(1, 2, 40) * 1e25,
+                         rng.uniform(1, 2, 40)])
+    s = Scaling(y_exp=-70, x_exps=Scaling.of(X, np.ones(40)).x_exps)
+    Xs, _ = s.scale_data(X, np.ones(40))
+    grammar = Grammar(DEFAULT_OPERATORS, n_features=3)
+    r = random.Random(1)
+    checked = 0
+    for _ in range(200):
+        p = grammar.random_tree(r, r.randint(1, 12))
+        with np.errstate(all="ignore"):
+            want = np.ldexp(eval_program(p, np.ascontiguousarray(X.T)), -s.y_exp)
+            got = eval_program(s.to_search(p), np.ascontiguousarray(Xs.T))
+        ok = np.isfinite(want) & (np.abs(want) > 1e-280) & (np.abs(want) < 1e280)
+        if ok.all():
+            np.testing.assert_allclose(got, want, rtol=1e-9, err_msg=to_string(p))
+            checked += 1
+    assert checked > 50
+
+
 def test_gathered_factors_make_one_constant():
     s = Scaling(x_exps=(3, -2, 5))
     p = parse("2*x0*x1/square(x2)")

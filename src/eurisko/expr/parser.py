@@ -234,6 +234,30 @@ def _literal(node: Node) -> str:
     return node[2] if node[0] == CONST and len(node) == 3 else ""
 
 
+_NOT_IDENT = re.compile(r"[^0-9a-zA-Z_]")
+
+
+def identifiers(texts: Sequence[object], taken: Sequence[str] = (),
+                prefix: str = "x") -> list[str]:
+    """Names the parser reads back as variables, one per text (a column name, ``v/c``): each
+    other character becomes ``_``, a leading digit gets ``prefix_``, an empty name is
+    ``prefix<i>``; none is a constant of the parser (``pi``, ``e``...), one of ``taken`` or
+    one before it (a ``_`` is appended until it is new).
+
+    >>> identifiers(["m_0", "v [m/s]", "2nd", "pi", "v__m_s"])
+    ['m_0', 'v__m_s', 'x_2nd', 'pi_', 'v__m_s_']
+    """
+    out: list[str] = []
+    for i, text in enumerate(texts):
+        name = _NOT_IDENT.sub("_", str(text)).strip("_") or f"{prefix}{i + len(taken)}"
+        if name[0].isdigit():
+            name = f"{prefix}_{name}"
+        while name in out or name in taken or name in _CONSTANTS:
+            name += "_"
+        out.append(name)
+    return out
+
+
 def parse(text: str, names: Sequence[str] | None = None) -> Program:
     """The program of a formula written as text, e.g. ``"2.5*x0^2 + sin(x1)"``.
 

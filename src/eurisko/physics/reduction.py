@@ -10,13 +10,13 @@ not measured there).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
+from eurisko.expr.parser import identifiers
 from eurisko.expr.program import Program
 from eurisko.expr.sympy_bridge import from_sympy, to_sympy
 from eurisko.physics.dimensional import DimensionalAnalysis, analyze, scaled_target
@@ -24,7 +24,6 @@ from eurisko.physics.units import Unit
 
 __all__ = ["Reduction", "reduce_by_units"]
 
-_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _SIMPLIFY_OPS = 40  # the root of the square is tried on written-back formulas this small
 
 
@@ -42,7 +41,6 @@ class Reduction:
     X: np.ndarray  # (rows, n_groups)
     target: np.ndarray  # y / scale
     weights: np.ndarray
-    scale_values: np.ndarray
     loss_factor: float  # a loss here is the loss on the original problem times this
 
     @property
@@ -94,15 +92,9 @@ class Reduction:
 
 
 def _group_names(analysis: DimensionalAnalysis, taken: Sequence[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for i, g in enumerate(analysis.group_expressions()):
-        name = _IDENT.sub("_", sp.sstr(g).replace("**", "")).strip("_") or f"z{i}"
-        if name[0].isdigit():
-            name = f"z_{name}"
-        while name in out or name in taken or name in {"pi", "e"}:
-            name += "_"
-        out.append(name)
-    return tuple(out)
+    """The groups' column names, read from their monomials (``v/c`` -> ``v_c``)."""
+    texts = [sp.sstr(g).replace("**", "") for g in analysis.group_expressions()]
+    return tuple(identifiers(texts, taken, prefix="z"))
 
 
 def reduce_by_units(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
@@ -132,5 +124,5 @@ def reduce_by_units(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence
         t = np.where(usable, t, 0.0)
         Z = np.where(usable[:, None], Z, 0.0)
         out.append(Reduction(a, _group_names(a, names), np.ascontiguousarray(Z, np.float64),
-                             t, w2, s, factor))
+                             t, w2, factor))
     return out, "" if out else "the scale is zero or infinite on every row"

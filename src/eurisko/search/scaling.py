@@ -130,11 +130,15 @@ class Scaling:
             except OverflowError:  # a factor beyond float64: substitute instead
                 gather = False
         if not gather:
-            mul = op_code("mul")
-            tree = _map_vars(tree, lambda j: (
-                (VAR, j) if not self.x_exps[j]
-                else (mul, (CONST, math.ldexp(1.0, -self.x_exps[j])), (VAR, j))))
+            tree = self._columns_times(tree, -1)
         return simplify(from_tree(tree), operators)
+
+    def _columns_times(self, tree: Node, sign: int) -> Node:
+        """``x_j`` replaced by ``2**(sign*ej) * x_j`` (columns beyond the scales unchanged)."""
+        mul = op_code("mul")
+        return _map_vars(tree, lambda j: (
+            (VAR, j) if j >= len(self.x_exps) or not self.x_exps[j]
+            else (mul, (CONST, math.ldexp(1.0, sign * self.x_exps[j])), (VAR, j))))
 
     def output_back(self, program: Program, operators: Sequence[str] | None = None,
                     merge: bool = False, cancel: bool = False) -> Program:
@@ -167,10 +171,7 @@ class Scaling:
         so a guess in the user's terms enters the search with the same loss there."""
         if self.identity:
             return program
-        mul = op_code("mul")
-        tree = _map_vars(to_tree(program), lambda j: (
-            (VAR, j) if j >= len(self.x_exps) or not self.x_exps[j]
-            else (mul, (CONST, math.ldexp(1.0, self.x_exps[j])), (VAR, j))))
+        tree = self._columns_times(to_tree(program), 1)
         return self.output_to_search(simplify(from_tree(tree), operators))
 
     def to_user(self, program: Program, operators: Sequence[str] | None = None) -> Program:
