@@ -588,4 +588,10 @@ def test_short_numbers_are_found_and_written_exactly():
     assert as_sympy(1 / (2 * math.pi)) == 1 / (2 * sp.pi)
     assert as_sympy(-3 / (4 * math.pi)) == sp.Rational(-3, 4) / sp.pi
     assert as_sympy(0.15915494309185) is None
+    # pi**2 of a wave guide's cut-off (k^2 = omega^2/c^2 - pi^2/d^2) and 1/pi**2
+    assert nearest_short(9.869604401106985, 1e-9) == math.pi ** 2
+    assert as_sympy(nearest_short(-9.869604401106985, 1e-9)) == -sp.pi ** 2
+    assert as_sympy(nearest_short(3 / (4 * math.pi ** 2) * (1 + 1e-12), 1e-9)) == \
+        sp.Rational(3, 4) / sp.pi ** 2
+    assert nearest_short(9.8696, 1e-9) is None and as_sympy(9.869604401106985) is None
     assert to_sympy(prog("0.3333333333333333*a", ["a"]), ["a"]) == a / 3

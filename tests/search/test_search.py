@@ -415,6 +415,48 @@ def test_tidy_writes_square_roots_of_quotients_as_the_law_is_written():
     assert reciprocal_roots(parse(f"sqrt(1/{nest})", names), DEFAULT_OPERATORS) is None
 
 
+def test_tidy_writes_laws_of_positive_variables_as_they_are_written():
+    from eurisko.bench.exact import is_exact_recovery
+    from eurisko.evaluate.reference import eval_program
+    from eurisko.expr.parser import parse, parse_sympy
+    from eurisko.expr.sympy_bridge import to_sympy
+    from eurisko.search.tidy import positive_form, tidied
+
+    cases = [  # found (equal to the law where the variables are positive), the law, names
+        ("a + b + 2*b*sqrt(a/b)*cos(t)", "a + b + 2*sqrt(a*b)*cos(t)", ["a", "b", "t"]),
+        ("-(T*n*log(a/b))", "n*T*log(b/a)", ["a", "b", "T", "n"]),
+        ("0.75*q*b*sqrt(a^2/b^2 + 1)/(r^2*r^2*r)", "3/4*q*sqrt(a^2 + b^2)/r^5",
+         ["a", "b", "q", "r"]),
+        ("sqrt(d^2*w^2/c^2 - 9.869604401106985)/d", "sqrt(w^2/c^2 - pi^2/d^2)", ["d", "w", "c"]),
+    ]
+    rng = np.random.default_rng(0)
+    for found, law, names in cases:
+        p, truth = parse(found, names), parse_sympy(law, names)
+        assert not is_exact_recovery(to_sympy(p, names), truth)  # not over the reals
+        q = positive_form(p, DEFAULT_OPERATORS)
+        assert q is not None and len(q) < len(p)
+        X = rng.uniform(1, 3, (len(names), 200))
+        X[names.index("d") if "d" in names else 0] *= 10  # the wave guide's root stays real
+        np.testing.assert_allclose(eval_program(q, X), eval_program(p, X), rtol=1e-10)
+        # constants are snapped by tidied after this rewrite (pi^2 here)
+        kept, _ = tidied([p], np.array([0.0]),
+                         lambda ps, X=X, p=p: np.array([np.mean((eval_program(r, X)
+                                                                 - eval_program(p, X)) ** 2)
+                                                         for r in ps]),
+                         lambda old: old + 1e-20, DEFAULT_OPERATORS)
+        assert is_exact_recovery(to_sympy(kept[0], names), truth), to_sympy(kept[0], names)
+    # a variable negative on the data: the rewrite changes the values, the loss check refuses it
+    p = parse("b*sqrt(a^2/b^2 + 1)", ["a", "b"])
+    X = np.stack([rng.uniform(1, 3, 100), rng.uniform(-3, -1, 100)])
+    kept, _ = tidied([p], np.array([0.0]),
+                     lambda ps: np.array([np.mean((eval_program(r, X) - eval_program(p, X)) ** 2)
+                                          for r in ps]),
+                     lambda old: old + 1e-20, DEFAULT_OPERATORS)
+    assert kept[0] is p
+    for kept_form in ("m/sqrt(1 - v^2/c^2)", "sqrt(v)*m", "log(v) + m"):  # nothing smaller
+        assert positive_form(parse(kept_form, ["m", "v", "c"]), DEFAULT_OPERATORS) is None
+
+
 def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():
     from eurisko.expr.parser import parse
     from eurisko.expr.printing import to_string

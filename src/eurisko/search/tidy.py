@@ -8,6 +8,11 @@ rounds constants) wants it, each kept only where the data show it loses nothing.
   ``sqrt(E) = 1/sqrt(1/E)`` wherever either side is defined, but SymPy's complex square root
   tells them apart (and takes ``|c|`` out of ``sqrt(c^2*X)``), so an exact checker rejects the
   first form of the law; the rewrite is kept when it is no larger.
+- Positive forms: ``I2*sqrt(I1/I2)`` is ``sqrt(I1*I2)``, ``y*sqrt(x^2/y^2 + 1)`` is
+  ``sqrt(x^2 + y^2)`` and ``-log(V1/V2)`` is ``log(V2/V1)`` where the variables are positive,
+  as physical data mostly are. Over the reals the pairs differ (an exact checker rejects the
+  first of each), so the rewrite is tried on every formula and kept only when it is smaller and
+  the data give it the same loss: a variable negative on some row changes the loss.
 - Expanded products: ``-2*(x*y + (0.70710678*(x - 1.5))^2) + 2.25`` is ``3*x - x^2 - 2*x*y``;
   SymPy's expansion is kept when it is no larger, as the irrational-looking constants of the
   factored form no longer survive rounding to a few digits.
@@ -19,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from eurisko.expr.operators import CONST, VAR, op_code
+from eurisko.expr.operators import CONST, VAR, is_operator, op_code
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import nearest_short
 from eurisko.expr.simplify import simplify
@@ -123,6 +128,74 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
     return q if len(q) <= len(program) else None
 
 
+def positive_form(program: Program, operators: Sequence[str] | None) -> Program | None:
+    """``program`` rewritten as if every variable were positive (factors moved into a root,
+    powers merged, ``-log(A)`` as ``log(1/A)``) when that has fewer nodes; else None. The
+    caller's loss check on the data decides whether the variables are positive there."""
+    import sympy as sp
+
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    if not any(is_operator(n) and op_code(n) in program.codes for n in ("sqrt", "log", "pow")):
+        return None
+    try:
+        e = to_sympy(program)
+        if _terms(e) > MAX_TERMS:
+            return None
+        pos = {s: sp.Symbol(s.name, positive=True) for s in e.free_symbols}
+        # SymPy splits sqrt(a*b) of positive symbols on sight: merge back over the reals
+        f = _log_flipped(_absorbed(e.xreplace(pos)))
+        f = sp.powsimp(f.xreplace({v: k for k, v in pos.items()}), force=True)
+        if f == e or f.has(sp.zoo, sp.nan, sp.oo, sp.I):
+            return None
+        q = simplify(from_sympy(f, operators=operators), operators)
+    except (ValueError, TypeError, RecursionError, OverflowError, ZeroDivisionError):
+        return None
+    return q if len(q) < len(program) else None
+
+
+def _absorbed(e):
+    """Positive factors of a product moved into its one root of a sum: ``y*sqrt(x^2/y^2 + 1)``
+    is ``sqrt(x^2 + y^2)`` (needs ``y > 0``)."""
+    import sympy as sp
+
+    if not e.args or e.is_Atom:
+        return e
+    e = e.func(*[_absorbed(a) for a in e.args])
+    if not e.is_Mul:
+        return e
+    roots = [f for f in e.args if f.is_Pow and f.base.is_Add and f.exp.is_Rational
+             and not f.exp.is_Integer]
+    if len(roots) != 1:
+        return e
+    root = roots[0]
+    inside = root.base.free_symbols
+    movable = [f for f in e.args if f is not root and (f in inside or (
+        f.is_Pow and f.base in inside and f.exp.is_Rational))]
+    if not movable:
+        return e
+    rest = [f for f in e.args if f is not root and f not in movable]
+    inner = sp.expand(root.base * sp.Mul(*movable) ** (1 / root.exp))
+    return sp.Mul(*rest) * inner ** root.exp
+
+
+def _log_flipped(e):
+    """``-c*log(A)`` as ``c*log(1/A)``: the sign into the logarithm (needs ``A > 0``)."""
+    import sympy as sp
+
+    if not e.args or e.is_Atom:
+        return e
+    e = e.func(*[_log_flipped(a) for a in e.args])
+    if not e.is_Mul:
+        return e
+    coeff, rest = e.as_coeff_Mul()
+    logs = [f for f in sp.Mul.make_args(rest) if isinstance(f, sp.log)]
+    if coeff >= 0 or len(logs) != 1:
+        return e
+    others = [f for f in sp.Mul.make_args(rest) if f is not logs[0]]
+    return -coeff * sp.Mul(*others) * sp.log(sp.cancel(1 / logs[0].args[0]))
+
+
 def _terms(e) -> int:
     """An upper bound on the terms of ``e`` fully expanded (capped just above MAX_TERMS)."""
     import sympy as sp
@@ -149,11 +222,12 @@ def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Progra
 
 def tidied(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolerance: Callable,
            operators: Sequence[str] | None) -> tuple[list[Program], np.ndarray]:
-    """Flip square roots, expand, then snap constants; each rewrite kept where ``evaluate``
-    gives it a loss within ``tolerance(old_loss)``."""
+    """Flip square roots, expand, write for positive variables, then snap constants; each
+    rewrite kept where ``evaluate`` gives it a loss within ``tolerance(old_loss)``."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
     for rewrite in (lambda p: reciprocal_roots(p, operators),
                     lambda p: expanded(p, operators),
+                    lambda p: positive_form(p, operators),
                     lambda p: None if snapped(p) is None else _snapped_simple(p, operators)):
         trial = {i: q for i, p in enumerate(programs)
                  if np.isfinite(losses[i]) and (q := rewrite(p)) is not None}
