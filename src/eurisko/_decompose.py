@@ -108,6 +108,8 @@ def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
         _search_translated(table, units, y_unit, y_name, state, entry, **budget)
         entry["seconds"] = entry["test_seconds"] + time.monotonic() - t0
     if state.exact:
+        out.record.append({"kind": "separation", "seconds": 0.0,
+                           "skipped": "a formula of the translated problem fits exactly"})
         return _done(state), True
     if units is not None:
         out.record.append({"kind": "separation", "seconds": 0.0,
@@ -273,7 +275,9 @@ def _separation(table: Any, y: np.ndarray, rows: np.ndarray, surrogate: Any, see
     searched on its own data (read off the surrogate), the parts recombined, written back."""
     import sympy as sp
 
+    from eurisko.evaluate.base import Dataset
     from eurisko.expr.sympy_bridge import from_sympy
+    from eurisko.fit.lm import fit_program
     from eurisko.physics import find_decomposition, fit_surrogate, recombine, split_data
 
     t0 = time.monotonic()
@@ -318,11 +322,16 @@ def _separation(table: Any, y: np.ndarray, rows: np.ndarray, surrogate: Any, see
             {"variables": list(part.variables), "formula": str(model.sympy()),
              "stop_reason": model.stop_reason_})
     programs: list[Program | None] = []
+    data = Dataset.from_arrays(state.X, state.y, state.w)
     for combo in {(0, 0), (len(formulas[0]) - 1, len(formulas[1]) - 1)}:
         whole = recombine(dec, [formulas[0][combo[0]], formulas[1][combo[1]]], lnames)
         try:
-            programs.append(from_sympy(table.expression(whole), state.names, state.operators))
+            program = from_sympy(table.expression(whole), state.names, state.operators)
         except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
             continue
+        # the parts' constants were fitted to the surrogate's values: re-fit them on the rows
+        program, _, _ = fit_program(program, data, linear_scaling=False, max_iter=50)
+        programs.append(program)
+        n_evals += 50
     state.add(programs, entry, n_evals)
     entry["seconds"] = time.monotonic() - t0
