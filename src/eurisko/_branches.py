@@ -184,15 +184,16 @@ def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return loss if np.isfinite(loss) else float("inf")
 
 
-def _offset(progress: Callable[[SearchProgress], None] | None, seconds: float, n_evals: int
-            ) -> Callable[[SearchProgress], None] | None:
-    """Progress of one part, reported as part of the whole fit (never ``done``)."""
+def _offset(progress: Callable[[SearchProgress], None] | None, seconds: float, n_evals: int,
+            last: bool = False) -> Callable[[SearchProgress], None] | None:
+    """Progress of one part, reported as part of the whole fit (``done`` only for the
+    ``last`` part, the plain search)."""
     if progress is None:
         return None
 
     def report(p: SearchProgress) -> None:
         progress(dataclasses.replace(p, elapsed=p.elapsed + seconds,
-                                     n_evals=p.n_evals + n_evals, done=False))
+                                     n_evals=p.n_evals + n_evals, done=last and p.done))
     return report
 
 

@@ -314,6 +314,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         columns (``["c", "h"]`` from pint's table, or ``{"c0": (3e8, "m/s")}``): they join the
         columns with their units and appear in the formulas by name.
 
+        On 300 rows or more, the fit first tests the data for structure on a smooth
+        surrogate (``eurisko._decompose``): columns that enter only as a difference
+        (``x2 - x1``) are merged and the smaller problem searched, and a law of the form
+        ``g(A) + h(B)`` or ``g(A) * h(B)`` (without units) has its parts searched apart; what
+        they find are guesses of the plain search, scored on the raw data. See
+        `decomposition_`.
+
         ``guesses``: formulas to start from (text such as ``"m_0/sqrt(1 - v^2/c^2)"`` in the
         column names, or `Program`s): every island starts with them, their constants are
         fitted like any formula's, and they compete on the data like the rest.
@@ -408,7 +415,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if progress is not None and not scaling.identity:
             progress = _in_user_units(progress, scaling)
         if progress is not None and branches.record:
-            progress = _branches._offset(progress, branches.seconds, branches.n_evals)
+            progress = _branches._offset(progress, branches.seconds, branches.n_evals,
+                                         last=True)
         backend = default_backend()
         state = run_search(
             data, config, seed=self.random_state, n_jobs=n_jobs,
