@@ -22,8 +22,8 @@ PACKAGE_DIR = Path(eurisko.__file__).parent
 # (the root package ``eurisko`` is the facade users import, so it sits with the top layer).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("people", ("eurisko.cli", "eurisko.report", "eurisko.__main__", "eurisko")),
-    ("questions", ("eurisko.regressor", "eurisko._branches", "eurisko.dynamics",
-                   "eurisko.constants", "eurisko.sequences", "eurisko.bench")),
+    ("questions", ("eurisko.regressor", "eurisko._branches", "eurisko._decompose",
+                   "eurisko.dynamics", "eurisko.constants", "eurisko.sequences", "eurisko.bench")),
     ("physics", ("eurisko.physics",)),
     ("search", ("eurisko.search",)),
     ("fit", ("eurisko.fit",)),

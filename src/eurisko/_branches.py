@@ -59,11 +59,10 @@ class Branches:
     best_loss: float = float("inf")  # on the raw data, in the user's units
 
 
-def plan(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
-         user_columns: Sequence[str], X_units: Any, y_units: Any, constants: list[Constant],
-         y_name: str) -> tuple[list[Reduction], str]:
-    """The dimensionless problems (``X`` already holds the constants' columns), or a reason."""
-    from eurisko.physics import parse_unit, parse_units, reduce_by_units
+def units_of(user_columns: Sequence[str], X_units: Any, y_units: Any,
+             constants: list[Constant]) -> tuple[list[Any], Any]:
+    """The unit of every column (the constants' last) and of ``y``."""
+    from eurisko.physics import parse_unit, parse_units
 
     if X_units is None or y_units is None:
         missing = "y_units" if X_units is not None else "X_units"
@@ -72,7 +71,15 @@ def plan(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
     units = parse_units(X_units, list(user_columns), what="X_units")
     units += [c.unit for c in constants]
     y_unit = parse_unit(y_units if isinstance(y_units, str) else str(y_units), "y")
-    return reduce_by_units(X, y, w, list(names), units, y_unit, y_name=y_name,
+    return units, y_unit
+
+
+def plan(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
+         units: Sequence[Any], y_unit: Any, y_name: str) -> tuple[list[Reduction], str]:
+    """The dimensionless problems (``X`` already holds the constants' columns), or a reason."""
+    from eurisko.physics import reduce_by_units
+
+    return reduce_by_units(X, y, w, list(names), list(units), y_unit, y_name=y_name,
                            alternatives=len(REDUCED_SHARES))
 
 
@@ -177,15 +184,16 @@ def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return loss if np.isfinite(loss) else float("inf")
 
 
-def _offset(progress: Callable[[SearchProgress], None] | None, seconds: float, n_evals: int
-            ) -> Callable[[SearchProgress], None] | None:
-    """Progress of one part, reported as part of the whole fit (never ``done``)."""
+def _offset(progress: Callable[[SearchProgress], None] | None, seconds: float, n_evals: int,
+            last: bool = False) -> Callable[[SearchProgress], None] | None:
+    """Progress of one part, reported as part of the whole fit (``done`` only for the
+    ``last`` part, the plain search)."""
     if progress is None:
         return None
 
     def report(p: SearchProgress) -> None:
         progress(dataclasses.replace(p, elapsed=p.elapsed + seconds,
-                                     n_evals=p.n_evals + n_evals, done=False))
+                                     n_evals=p.n_evals + n_evals, done=last and p.done))
     return report
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from eurisko import _branches
+from eurisko import _branches, _decompose
 from eurisko.evaluate.base import Dataset
 from eurisko.evaluate.reference import eval_program
 from eurisko.expr.operators import resolve_operators
@@ -314,6 +314,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         columns (``["c", "h"]`` from pint's table, or ``{"c0": (3e8, "m/s")}``): they join the
         columns with their units and appear in the formulas by name.
 
+        On 300 rows or more, the fit first tests the data for structure on a smooth
+        surrogate (``eurisko._decompose``): columns that enter only as a difference
+        (``x2 - x1``) are merged and the smaller problem searched, and a law of the form
+        ``g(A) + h(B)`` or ``g(A) * h(B)`` (without units) has its parts searched apart; what
+        they find are guesses of the plain search, scored on the raw data. See
+        `decomposition_`.
+
         ``guesses``: formulas to start from (text such as ``"m_0/sqrt(1 - v^2/c^2)"`` in the
         column names, or `Program`s): every island starts with them, their constants are
         fitted like any formula's, and they compete on the data like the rest.
@@ -348,11 +355,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.physical_constants_ = [(n, c.value) for n, c in
                                     zip(names[Xv.shape[1]:], constants, strict=True)]
         Xv = self._with_constants(Xv)
-        reductions, note = [], ""
+        reductions, note, units, y_unit = [], "", None, None
+        y_name = str(getattr(y, "name", None) or "y")
         if X_units is not None or y_units is not None:
-            reductions, note = _branches.plan(
-                Xv, yv, w, names, columns or names[:self.n_features_in_], X_units, y_units,
-                constants, str(getattr(y, "name", None) or "y"))
+            units, y_unit = _branches.units_of(columns or names[:self.n_features_in_], X_units,
+                                               y_units, constants)
+            reductions, note = _branches.plan(Xv, yv, w, names, units, y_unit, y_name)
             if note:
                 warnings.warn(f"no dimensionless form: {note}; searching the raw data",
                               stacklevel=2)
@@ -388,14 +396,27 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             progress = _print_progress
         seeds = _parsed_guesses(guesses, names)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
+        split, exact = _branches.Branches([], []), False
+        if state is None and getattr(self, "_decompose", True):
+            split, exact = _decompose.run(
+                Xv, yv, w, names, units, y_unit, y_name, self._inner_model, config.operators,
+                self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress,
+                self.random_state)
         branches = _branches.run(
-            reductions if state is None else [], self._inner_model, names, config.operators,
-            Xv, yv, w, self.time_limit, self.max_evals, self.loss_threshold, exact_loss,
-            progress)
+            reductions if state is None and not exact else [], self._inner_model, names,
+            config.operators, Xv, yv, w, _less(self.time_limit, split.seconds, 1e-3),
+            _less(self.max_evals, split.n_evals, 1), self.loss_threshold, exact_loss,
+            _branches._offset(progress, split.seconds, split.n_evals) if split.record
+            else progress)
+        branches = _branches.Branches(
+            [*split.guesses, *branches.guesses], [*split.record, *branches.record],
+            split.seconds + branches.seconds, split.n_evals + branches.n_evals,
+            min(split.best_loss, branches.best_loss))
         if progress is not None and not scaling.identity:
             progress = _in_user_units(progress, scaling)
         if progress is not None and branches.record:
-            progress = _branches._offset(progress, branches.seconds, branches.n_evals)
+            progress = _branches._offset(progress, branches.seconds, branches.n_evals,
+                                         last=True)
         backend = default_backend()
         state = run_search(
             data, config, seed=self.random_state, n_jobs=n_jobs,
@@ -434,10 +455,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _inner_model(self, **overrides) -> SymbolicRegressor:
-        """An estimator for an easier version of the problem: these settings, no run_dir."""
+        """An estimator for an easier version of the problem: these settings, no run_dir, and
+        no decomposition branch of its own (the outer fit has tested the structure, and an
+        inner fit testing again would spend its share on the same surrogate)."""
         params = self.get_params()
         params.update(run_dir=None, warm_start=False, verbose=False, **overrides)
-        return type(self)(**params)
+        model = type(self)(**params)
+        model._decompose = False
+        return model
 
     def _with_constants(self, Xv: np.ndarray) -> np.ndarray:
         """The user's columns and, after them, one column per physical constant."""
@@ -453,8 +478,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                  "stop_reason": state.stop_reason}
         selected = float(self.pareto_front_["loss"].iloc[self.best_index_])
         found_by = "plain"
-        if branches.record and branches.best_loss <= selected * (1 + 1e-6) + 1e-15 * self.y_var_:
-            found_by = "dimensionless"
+        for entry in branches.record:  # in the order they ran: the first to find it counts
+            if entry.get("best_loss", float("inf")) <= selected * (1 + 1e-6) + 1e-15 * self.y_var_:
+                found_by = entry["kind"]
+                break
         return {"units": bool(reductions) or bool(note), "note": note,
                 "physical_constants": [n for n, _ in self.physical_constants_],
                 "branches": [*branches.record, plain], "found_by": found_by}

@@ -363,7 +363,16 @@ def _print_decomposition(console: Console, d: dict[str, Any]) -> None:
             console.print(f"units:    {b['problem']}: {b['n_evals']:,} evaluations in "
                           f"{b['seconds']:.1f} s, best loss {b['best_loss']:.4g}",
                           highlight=False, markup=False, soft_wrap=True)
-    if any(b.get("kind") == "dimensionless" for b in d.get("branches", [])):
+        elif b.get("kind") in ("translation", "separation") and b.get("accepted"):
+            what = b["accepted"] if isinstance(b["accepted"], str) else \
+                ", ".join(b["accepted"])
+            console.print(f"split:    {b['kind']} {what}: {b.get('n_evals', 0):,} evaluations "
+                          f"in {b['seconds']:.1f} s, best loss "
+                          f"{b.get('best_loss', float('inf')):.4g}",
+                          highlight=False, markup=False, soft_wrap=True)
+    if any(b.get("kind") == "dimensionless" or (b.get("kind") in ("translation", "separation")
+                                                 and b.get("accepted"))
+           for b in d.get("branches", [])):
         console.print(f"          the selected formula's accuracy came from the "
                       f"{d.get('found_by', 'plain')} search", highlight=False, markup=False)
 

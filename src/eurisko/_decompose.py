@@ -1,0 +1,337 @@
+"""The decomposition branch of a fit: symmetries and separability found first, searched apart.
+
+Before its plain search (and before the dimensionless branches), `SymbolicRegressor.fit` asks a
+smooth surrogate of the data (`eurisko.physics.separability`) whether the law depends on pairs
+of columns only through their difference (translation symmetry: ``sqrt((x2-x1)^2 +
+(y2-y1)^2)``). Each accepted pair becomes one column and the tests run again on the smaller
+table. The translated problem is then searched: with units, by the dimensional analysis of the
+translated columns (the difference keeps its unit, so ``G*m1*m2/((x2-x1)^2 + ...)`` becomes a
+problem of few groups); without, by an inner search. Without units the table (translated or
+not) is also tested for ``f = g(A) + h(B)`` and ``f = g(A) * h(B)``; an accepted split has each
+part searched on its own and the parts recombined. Every formula found comes back in the user's
+variables as a guess of the plain search, which re-fits and scores it on the raw data, so a
+wrong split costs time and nothing else.
+
+The tests cost a surrogate fit (an RBF on at most 1000 rows) and a few hundred evaluations of
+it per pair; they need 300 rows to judge (the calibration in `eurisko.physics.separability`),
+so smaller tables skip the branch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eurisko import _branches
+from eurisko.expr.printing import to_string
+from eurisko.expr.program import Program
+from eurisko.search.engine import SearchProgress
+
+MIN_ROWS = 300
+# pairs tested per round: without units every pair is a candidate, so a cap bounds the cost
+MAX_PAIRS = 15
+MAX_PAIRS_WITH_UNITS = 28
+MAX_ROUNDS = 3
+# shares of fit's budget: the translated problem's search, and both parts of a separation
+TRANSLATED_SHARE = 0.35
+SEPARATED_SHARE = 0.3
+
+
+def _share(budget: float | None, share: float, spent: float = 0.0) -> float | None:
+    return None if budget is None else max(share * budget - spent, 1e-3)
+
+
+def _surrogate(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, str]:
+    """A surrogate good enough to judge a symmetry, and the function of ``y`` it models.
+
+    A symmetry of ``f`` is one of ``g(f)`` for any ``g`` strictly monotone on the values of
+    ``f``, so where ``y`` itself is too rough to model (a distance has a cone where it is
+    zero) ``y**2`` and ``1/y`` are tried, when ``y`` keeps one sign."""
+    from eurisko.physics import fit_surrogate
+    from eurisko.physics.separability import MAX_RELATIVE_ERROR
+
+    s = fit_surrogate(X, y, random_state=seed)
+    if s.relative_error <= MAX_RELATIVE_ERROR or not (np.all(y > 0) or np.all(y < 0)):
+        return s, "y"
+    best = (s, "y")
+    for space, t in (("y^2", y * y), ("1/y", 1.0 / y)):
+        other = fit_surrogate(X, t, random_state=seed)
+        if other.relative_error < best[0].relative_error:
+            best = (other, space)
+        if other.relative_error <= MAX_RELATIVE_ERROR:
+            break
+    return best
+
+
+def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
+        units: Sequence[Any] | None, y_unit: Any, y_name: str,
+        make_model: Callable[..., Any], operators: Sequence[str] | None,
+        time_limit: float | None, max_evals: int | None, loss_threshold: float | None,
+        exact_loss: float | None, progress: Callable[[SearchProgress], None] | None,
+        random_state: int | None) -> tuple[_branches.Branches, bool]:
+    """Test, split, search: ``(what was found, whether a formula fits exactly)``.
+
+    ``units`` (one per column of ``X``, constants' columns included) turns on the same-unit
+    rule for pairs and the dimensional analysis of the translated table; ``make_model`` gives
+    an inner estimator with fit's settings."""
+    from eurisko.physics.translation import Translated
+
+    out = _branches.Branches([], [])
+    t_start = time.monotonic()
+    rows = w > 0
+    live = [c for c in range(X.shape[1]) if np.ptp(X[rows, c]) > 0]
+    skip = ""
+    if int(rows.sum()) < MIN_ROWS:
+        skip = (f"{int(rows.sum())} rows: the structure tests need at least {MIN_ROWS} to "
+                "judge")
+    elif len(live) < 2:
+        skip = "fewer than 2 varying columns: nothing to split"
+    if skip:
+        out.record += [{"kind": "translation", "skipped": skip, "seconds": 0.0},
+                       {"kind": "separation", "skipped": skip, "seconds": 0.0}]
+        return out, False
+    seed = 0 if random_state is None else int(random_state)
+    state = _State(out, X, y, w, names, operators, exact_loss, t_start)
+    table = Translated.identity(X, names, units)
+    table, surrogate = _translations(table, y, rows, seed, state)
+    budget = dict(make_model=make_model, time_limit=time_limit, max_evals=max_evals,
+                  loss_threshold=loss_threshold, progress=progress)
+    entry = out.record[-1]
+    if table.X.shape[1] < X.shape[1]:
+        t0 = time.monotonic()
+        _search_translated(table, units, y_unit, y_name, state, entry, **budget)
+        entry["seconds"] = entry["test_seconds"] + time.monotonic() - t0
+    if state.exact:
+        out.record.append({"kind": "separation", "seconds": 0.0,
+                           "skipped": "a formula of the translated problem fits exactly"})
+        return _done(state), True
+    if units is not None:
+        out.record.append({"kind": "separation", "seconds": 0.0,
+                           "skipped": "with units the dimensional analysis splits the "
+                                      "problem; separation is tried without units"})
+    else:
+        _separation(table, y, rows, surrogate, seed, state, **budget)
+    return _done(state), state.exact
+
+
+class _State:
+    """What the branch has found so far, scored on the raw data."""
+
+    def __init__(self, out: _branches.Branches, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+                 names: Sequence[str], operators: Sequence[str] | None,
+                 exact_loss: float | None, t_start: float):
+        self.out, self.X, self.y, self.w, self.names = out, X, y, w, list(names)
+        self.operators, self.exact_loss, self.t_start = operators, exact_loss, t_start
+
+    def add(self, programs: Sequence[Program | None], entry: dict[str, Any],
+            n_evals: int) -> None:
+        found = [p for p in programs if p is not None]
+        losses = [_branches.raw_loss(p, self.X, self.y, self.w) for p in found]
+        best = min(losses, default=math.inf)
+        self.out.guesses.extend(found)
+        self.out.n_evals += n_evals
+        self.out.best_loss = min(self.out.best_loss, best)
+        entry["n_evals"] = entry.get("n_evals", 0) + n_evals
+        entry["best_loss"] = min(entry.get("best_loss", math.inf), best)
+        entry.setdefault("formulas", []).extend(to_string(p, self.names) for p in found)
+
+    @property
+    def exact(self) -> bool:
+        return self.exact_loss is not None and self.out.best_loss <= self.exact_loss
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t_start
+
+
+def _done(state: _State) -> _branches.Branches:
+    state.out.seconds = state.elapsed()
+    return state.out
+
+
+def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state: _State
+                  ) -> tuple[Any, Any]:
+    """Rounds of translation tests on the table; returns the translated table and the last
+    surrogate of ``y`` itself on it (None when the last one modelled another function of
+    ``y``), which the separation tests reuse."""
+    from eurisko.physics import structure_tests
+    from eurisko.physics.translation import candidate_pairs, disjoint, translate
+
+    t0 = time.monotonic()
+    entry: dict[str, Any] = {"kind": "translation", "tested": [], "accepted": []}
+    state.out.record.append(entry)
+    yr = y[rows]
+    surrogate, space = None, "y"
+    for _ in range(MAX_ROUNDS):
+        Xr = table.X[rows]
+        live = [c for c in range(Xr.shape[1]) if np.ptp(Xr[:, c]) > 0]
+        if len(live) < 2:
+            break
+        lunits = None if table.units is None else [table.units[c] for c in live]
+        pairs = candidate_pairs(Xr[:, live], lunits,
+                                MAX_PAIRS if lunits is None else MAX_PAIRS_WITH_UNITS)
+        if not pairs:
+            break
+        surrogate, space = _surrogate(Xr[:, live], yr, seed)
+        entry["surrogate"] = f"{surrogate.description} (of {space})"
+        evidence = structure_tests(surrogate, Xr[:, live], kinds=("translation",), pairs=pairs,
+                                   random_state=seed)
+        for ev in evidence:
+            i, j = ev.parts[0]
+            entry["tested"].append({
+                "pair": [table.names[live[i]], table.names[live[j]]],
+                "violation": float(ev.violation), "accepted": bool(ev.accepted),
+                **({"reason": ev.reason} if ev.reason else {})})
+        accepted = sorted((ev for ev in evidence if ev.accepted), key=lambda ev: ev.violation)
+        chosen = disjoint([(live[ev.parts[0][0]], live[ev.parts[0][1]]) for ev in accepted])
+        if not chosen:
+            break
+        before = set(table.differences)
+        table = translate(table, chosen)
+        entry["accepted"] += [d for d in table.differences if d not in before]
+        surrogate = None  # the table changed: the separation tests need a new one
+    entry["columns"] = list(table.names)
+    entry["test_seconds"] = entry["seconds"] = time.monotonic() - t0
+    return table, (surrogate if space == "y" else None)
+
+
+def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_name: str,
+                       state: _State, entry: dict[str, Any], *, make_model: Callable[..., Any],
+                       time_limit: float | None, max_evals: int | None,
+                       loss_threshold: float | None,
+                       progress: Callable[[SearchProgress], None] | None) -> None:
+    """The translated problem searched: by its dimensionless groups with units, else (or
+    when its units do not balance) by an inner search; formulas written back."""
+    from eurisko.physics import reduce_by_units
+
+    if units is not None:
+        reductions, note = reduce_by_units(table.X, state.y, state.w, list(table.names),
+                                           list(table.units), y_unit, y_name=y_name,
+                                           alternatives=len(_branches.REDUCED_SHARES))
+        if reductions:
+            found = _branches.run(
+                reductions, make_model, table.names, state.operators, table.X, state.y,
+                state.w, _share(time_limit, TRANSLATED_SHARE / sum(_branches.REDUCED_SHARES)),
+                None if max_evals is None else max(1, int(TRANSLATED_SHARE * max_evals)),
+                loss_threshold, state.exact_loss,
+                _branches._offset(progress, state.elapsed(), state.out.n_evals))
+            entry["searches"] = found.record
+            state.add([table.write_back(p, state.operators) for p in found.guesses], entry,
+                      found.n_evals)
+            return
+        entry["note"] = f"no dimensionless form of the translated columns: {note}"
+    seeds: list[Program] = []
+    if table.X.shape[1] <= _branches.MAX_ENUMERATED_GROUPS:
+        exact, n_evals, seeds = _walk(table.X, state, time_limit, TRANSLATED_SHARE, entry)
+        state.add([table.write_back(p, state.operators) for p in exact], entry, n_evals)
+        if exact:
+            return
+    model = make_model(
+        time_limit=_share(time_limit, TRANSLATED_SHARE),
+        max_evals=None if max_evals is None else max(1, int(TRANSLATED_SHARE * max_evals)),
+        loss_threshold=loss_threshold,
+        progress=_branches._offset(progress, state.elapsed(), state.out.n_evals))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.fit(pd.DataFrame(table.X, columns=list(table.names)), state.y,
+                  sample_weight=state.w, guesses=seeds)
+    entry["searches"] = [{"kind": "inner", "stop_reason": model.stop_reason_,
+                          "n_evals": int(model.n_evals_)}]
+    state.add([table.write_back(p, state.operators) for p in model.programs_], entry,
+              int(model.n_evals_))
+
+
+def _walk(X: np.ndarray, state: _State, time_limit: float | None, share: float,
+          entry: dict[str, Any]) -> tuple[list[Program], int, list[Program]]:
+    """Every small formula of a table of at most three columns, as the dimensionless branch
+    walks its groups: ``(exact ones, evaluations, the best as seeds)``. The exact test is
+    fit's own; with a time limit the walk takes at most a fifth of the share (2 s at most)."""
+    from eurisko.search.enumerate import enumerate_formulas
+
+    y, w = state.y, state.w
+    y_var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
+    tol = 1e-14 if state.exact_loss is None or not y_var > 0 else \
+        min(1e-6, max(state.exact_loss / y_var, 1e-16))
+    res = enumerate_formulas(
+        X, y, w, operators=state.operators, exact_tol=tol,
+        constants=_branches.ENUMERATION_CONSTANTS[min(X.shape[1], 2)],
+        time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
+    entry["enumeration"] = {"stop_reason": res.stop_reason, "seconds": res.seconds,
+                            "max_size": res.max_size_done, "exact": len(res.exact)}
+    n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(len(y), 1))
+    return [f.program for f in res.exact], n_evals, [f.program for f in res.best]
+
+
+def _separation(table: Any, y: np.ndarray, rows: np.ndarray, surrogate: Any, seed: int,
+                state: _State, *, make_model: Callable[..., Any], time_limit: float | None,
+                max_evals: int | None, loss_threshold: float | None,
+                progress: Callable[[SearchProgress], None] | None) -> None:
+    """``f = g(A) + h(B)`` or ``g(A) * h(B)`` tested on the table; when accepted, each part
+    searched on its own data (read off the surrogate), the parts recombined, written back."""
+    import sympy as sp
+
+    from eurisko.evaluate.base import Dataset
+    from eurisko.expr.sympy_bridge import from_sympy
+    from eurisko.fit.lm import fit_program
+    from eurisko.physics import find_decomposition, fit_surrogate, recombine, split_data
+
+    t0 = time.monotonic()
+    entry: dict[str, Any] = {"kind": "separation"}
+    state.out.record.append(entry)
+    Xr, yr = table.X[rows], y[rows]
+    live = [c for c in range(Xr.shape[1]) if np.ptp(Xr[:, c]) > 0]
+    if len(live) < 2:
+        entry.update(skipped="fewer than 2 varying columns left", seconds=0.0)
+        return
+    Xl, lnames = Xr[:, live], [table.names[c] for c in live]
+    if surrogate is None:
+        surrogate = fit_surrogate(Xl, yr, random_state=seed)
+    dec = find_decomposition(Xl, yr, surrogate=surrogate, kinds=("additive", "multiplicative"),
+                             random_state=seed)
+    entry["test_seconds"] = time.monotonic() - t0
+    entry["surrogate"] = surrogate.description
+    if dec is None:
+        entry.update(accepted=None, seconds=time.monotonic() - t0)
+        return
+    op = " + " if dec.kind == "additive" else " * "
+    entry["accepted"] = op.join("g(" + ", ".join(lnames[c] for c in p) + ")" for p in dec.parts)
+    entry["violation"] = float(dec.evidence.violation)
+    parts = split_data(dec, Xl, yr, lnames)
+    formulas: list[list[sp.Expr]] = []
+    n_evals = 0
+    for part in parts:
+        model = make_model(
+            time_limit=_share(time_limit, SEPARATED_SHARE / len(parts)),
+            max_evals=None if max_evals is None else max(1, int(SEPARATED_SHARE * max_evals
+                                                                / len(parts))),
+            # a part's data are the surrogate's values: as good as its error, no better
+            loss_threshold=max(surrogate.error ** 2, 1e-300),
+            progress=_branches._offset(progress, state.elapsed(), state.out.n_evals + n_evals))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model.fit(part.X, part.y)
+        n_evals += int(model.n_evals_)
+        picks = dict.fromkeys([model.best_index_, len(model.programs_) - 1])
+        formulas.append([model.sympy(i) for i in picks])
+        entry.setdefault("parts", []).append(
+            {"variables": list(part.variables), "formula": str(model.sympy()),
+             "stop_reason": model.stop_reason_})
+    programs: list[Program | None] = []
+    data = Dataset.from_arrays(state.X, state.y, state.w)
+    for combo in {(0, 0), (len(formulas[0]) - 1, len(formulas[1]) - 1)}:
+        whole = recombine(dec, [formulas[0][combo[0]], formulas[1][combo[1]]], lnames)
+        try:
+            program = from_sympy(table.expression(whole), state.names, state.operators)
+        except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
+            continue
+        # the parts' constants were fitted to the surrogate's values: re-fit them on the rows
+        program, _, _ = fit_program(program, data, linear_scaling=False, max_iter=50)
+        programs.append(program)
+        n_evals += 50
+    state.add(programs, entry, n_evals)
+    entry["seconds"] = time.monotonic() - t0

@@ -1,0 +1,99 @@
+"""`SymbolicRegressor.fit`'s decomposition branch: translations and separations found first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eurisko import SymbolicRegressor
+
+FAST = dict(max_evals=6000, time_limit=None, n_jobs=1, random_state=0)
+
+
+def entry(m, kind):
+    return next(b for b in m.decomposition_["branches"] if b["kind"] == kind)
+
+
+def test_a_distance_is_found_on_the_differences_of_its_coordinates():
+    # I.8.14: the plain search alone misses it in this time; two translations leave a law of
+    # two columns, which the exhaustive walk finds exactly
+    rng = np.random.default_rng(0)
+    cols = ["x1", "x2", "y1", "y2"]
+    df = pd.DataFrame(rng.uniform(1, 5, (400, 4)), columns=cols)
+
+    def law(d):
+        return np.sqrt((d["x2"] - d["x1"]) ** 2 + (d["y2"] - d["y1"]) ** 2)
+
+    m = SymbolicRegressor(n_jobs=1, random_state=0, time_limit=15).fit(df, law(df))
+    fresh = pd.DataFrame(rng.uniform(1, 5, (1000, 4)), columns=cols)
+    np.testing.assert_allclose(m.predict(fresh), law(fresh), rtol=1e-9)
+    t = entry(m, "translation")
+    assert t["accepted"] == ["x2_x1 = -x1 + x2", "y2_y1 = -y1 + y2"]
+    assert t["columns"] == ["x2_x1", "y2_y1"]
+    assert {tuple(p["pair"]) for p in t["tested"] if p["accepted"]} == {("x1", "x2"),
+                                                                       ("y1", "y2")}
+    assert m.decomposition_["found_by"] == "translation"
+
+
+def test_a_law_without_the_symmetry_is_not_translated():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 5, (400, 2))
+    m = SymbolicRegressor(**FAST).fit(X, X[:, 0] * X[:, 1] + X[:, 1] ** 2)
+    t = entry(m, "translation")
+    assert [p["pair"] for p in t["tested"]] == [["x0", "x1"]]
+    assert t["accepted"] == [] and not t["tested"][0]["accepted"]
+    assert t["columns"] == ["x0", "x1"] and "searches" not in t
+
+
+def test_with_units_only_columns_of_one_unit_are_paired():
+    rng = np.random.default_rng(2)
+    n = 400
+    df = pd.DataFrame({"a": rng.uniform(1, 2, n), "b": rng.uniform(3, 5, n),
+                       "t": rng.uniform(1, 3, n), "m": rng.uniform(1, 3, n)})
+    v = (df["b"] - df["a"]) / df["t"]
+    m = SymbolicRegressor(**FAST).fit(df, df["m"] * v, X_units=["m", "m", "s", "kg"],
+                                      y_units="kg*m/s")
+    t = entry(m, "translation")
+    assert [p["pair"] for p in t["tested"]] == [["a", "b"]]
+    assert t["accepted"] == ["b_a = -a + b"]
+    # the translated table has one group fewer: m*(b - a)/t is one constant times the scale
+    assert t["searches"][0]["kind"] == "dimensionless"
+    assert entry(m, "separation")["skipped"] == "a formula of the translated problem fits exactly"
+    assert m.decomposition_["found_by"] == "translation"
+    assert [b["kind"] for b in m.decomposition_["branches"]] == [
+        "translation", "separation", "plain"]  # the untranslated groups need no search
+    assert m.pareto_front_["r2"].iloc[m.best_index_] > 1 - 1e-12
+
+
+@pytest.mark.parametrize("rows, cols, why", [(299, 3, "299 rows"), (400, 1, "columns")])
+def test_the_branch_is_skipped_on_small_tables(rows, cols, why):
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1, 2, (rows, cols))
+    m = SymbolicRegressor(**FAST).fit(X, np.exp(X[:, 0] - X[:, -1] ** 2))
+    kinds = [b["kind"] for b in m.decomposition_["branches"]]
+    assert kinds == ["translation", "separation", "plain"]
+    for b in m.decomposition_["branches"][:2]:
+        assert why in b["skipped"] and "tested" not in b
+
+
+def test_a_product_is_split_searched_in_parts_and_recombined():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(1, 3, (400, 3))
+    y = (X[:, 0] + X[:, 1] ** 2) * np.exp(-X[:, 2])
+    m = SymbolicRegressor(**{**FAST, "max_evals": 20000}).fit(X, y)
+    s = entry(m, "separation")
+    assert s["accepted"] == "g(x2) * g(x0, x1)"
+    assert [p["variables"] for p in s["parts"]] == [["x2"], ["x0", "x1"]]
+    # the recombined formula, its constants re-fitted on the rows, is the selected one
+    assert m.decomposition_["found_by"] == "separation"
+    assert m.pareto_front_["r2"].iloc[m.best_index_] > 1 - 1e-12
+
+
+def test_a_law_that_is_not_separable_is_never_split():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(1, 3, (400, 2))
+    m = SymbolicRegressor(**FAST).fit(X, np.sin(X[:, 0] * X[:, 1]))
+    s = entry(m, "separation")
+    assert s["accepted"] is None and "parts" not in s and "best_loss" not in s
+    assert m.decomposition_["found_by"] == "plain"
