@@ -290,9 +290,9 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                     idx = idx[table.store(size, chunk, idx, rms)]
                 n_new += len(idx)
                 if len(idx):
-                    left, right = chunk.left[idx], chunk.right[idx]
+                    left, right, sub = chunk.left[idx], chunk.right[idx], nmse[:, idx]
                     for j in live:
-                        s = nmse[idx, j]
+                        s = sub[j]
                         picked[j].offer(s, chunk.code, left, right)
                         hit = s <= sample_tol
                         if hit.any():
@@ -621,22 +621,29 @@ class _Scorer:
     def __init__(self, Y: np.ndarray, w: np.ndarray):
         self.wn = w / w.sum()
         Yc = Y - (self.wn @ Y)[None, :]
-        self.wyc = self.wn[:, None] * Yc
-        self.syy = np.einsum("ij,ij->j", self.wyc, Yc)
+        self.wyc = np.ascontiguousarray((self.wn[:, None] * Yc).T)  # (n_targets, rows)
+        syy = np.einsum("ij,ij->i", self.wyc, Yc.T)
+        self.flat = ~(syy > 0)  # a target constant on the subsample: every formula fits it
+        self.inv_syy = np.where(self.flat, 0.0, 1.0 / np.where(self.flat, 1.0, syy))
 
     def score(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(nmse (n, n_targets), rms (n,), ok (n,))`` for the ``n`` rows of ``F``."""
+        """``(nmse (n_targets, n), rms (n,), ok (n,))`` for the ``n`` rows of ``F``."""
         mean = F @ self.wn
         fc = F - mean[:, None]
         var = np.einsum("ij,ij,j->i", fc, fc, self.wn)
         ms = mean * mean + var
         ok = (var > _FLAT * _FLAT * ms) & (ms < _BIG * _BIG)  # False where NaN
-        cov = fc @ self.wyc
-        flat = ~(self.syy > 0)  # a target constant on the subsample: every formula fits it
-        nmse = np.maximum(1.0 - cov * cov / (var[:, None] * np.where(flat, 1.0, self.syy)), 0.0)
-        nmse[:, flat] = 0.0
-        nmse[~ok | np.isnan(nmse).any(axis=1)] = np.inf
-        ok &= np.isfinite(nmse).all(axis=1)
+        nmse = np.empty((len(self.wyc), len(F)))
+        for j, wyc in enumerate(self.wyc):  # the covariances, finite wherever ok (one
+            np.dot(fc, wyc, out=nmse[j])  # product per target: 8x faster than one gemm here)
+        nmse *= nmse
+        nmse *= self.inv_syy[:, None]
+        nmse /= var
+        np.subtract(1.0, nmse, out=nmse)
+        np.maximum(nmse, 0.0, out=nmse)
+        if self.flat.any():
+            nmse[self.flat] = 0.0
+        nmse[:, ~ok] = np.inf
         return nmse, np.sqrt(ms), ok
 
 
