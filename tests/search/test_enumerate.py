@@ -194,3 +194,16 @@ def test_targets_are_checked():
         enumerate_targets(z, [np.arange(9.0)])
     with pytest.raises(ValueError, match="targets must be finite"):
         enumerate_targets(z, [np.r_[np.inf, np.arange(9.0)]])
+
+
+def test_stop_all_ends_the_walk_at_the_first_exact_target():
+    z = np.linspace(0.1, 0.67, 30)
+    y = 1 / np.sqrt(1 - z**2)
+    each = enumerate_targets(z[:, None], [y, 1 / y**2])
+    one = enumerate_targets(z[:, None], [y, 1 / y**2], stop_all=True)
+    assert len(each[0].sizes) > len(each[1].sizes) == 2  # 1 - z^2 is square(z), scaled
+    assert [r.stop_reason for r in one] == ["exact", "exact"]
+    assert len(one[0].sizes) == 2 and one[0].exact == [] and one[1].exact
+    # a constant target is exact at once: with stop_all nothing is walked
+    const = enumerate_targets(z[:, None], [y, np.ones(30)], stop_all=True)
+    assert const[0].sizes == [] and const[0].exact == [] and const[1].exact
