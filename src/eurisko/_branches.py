@@ -4,7 +4,9 @@
 version of the problem (`eurisko.physics.reduce_by_units`), writes the formulas it finds back
 in the user's variables and hands them to the plain search as guesses: they are re-fitted and
 scored on the raw data there, so the front only ever holds what the raw data confirm, and a
-law found on the groups ends the plain search early by the exact-fit rule.
+law found on the groups ends the plain search early by the exact-fit rule. The exhaustive
+walk of a small problem also walks output transforms of its target (``sin``, square, ``log``,
+``1/t``), whose formula may be small where the law's is not.
 """
 
 from __future__ import annotations

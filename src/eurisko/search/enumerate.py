@@ -13,7 +13,8 @@ on the subsample is dropped, keeping the smallest formula of each function. Ever
 ``f`` is scored by linear scaling, ``y ~ a + b*f`` in closed form (weighted least squares);
 the ones within rounding of exact on the subsample are verified on all rows, and the best few
 per size are kept as well. The answers come back with ``a`` and ``b`` folded in and
-simplified, as the Pareto front shows its formulas.
+simplified, as the Pareto front shows its formulas. `enumerate_targets` rates every formula
+against several targets in the one walk (a target and its transforms, ``y**2``, ``log y``...).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from eurisko.search.front import fold_scaling
 from eurisko.search.tidy import snapped
 from eurisko.validation import check_bool, check_instance, check_int, check_number
 
-__all__ = ["EnumerationResult", "Found", "SizeStats", "enumerate_formulas"]
+__all__ = ["EnumerationResult", "Found", "SizeStats", "enumerate_formulas", "enumerate_targets"]
 
 # The largest size enumerated by default, by number of variables: each takes about a second
 # on one core with the default operators (see docs/reference/enumerate.md for the counts).
