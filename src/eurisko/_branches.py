@@ -90,13 +90,14 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
     out = Branches([], [])
     t_start = time.monotonic()
     for reduction, share in zip(reductions, REDUCED_SHARES, strict=False):
-        t0, found, tags = time.monotonic(), [], []
+        t0 = time.monotonic()
+        tags: list[str | None] = []  # the output transform each found formula came from
         entry: dict[str, Any] = {"kind": "dimensionless", "problem": reduction.describe(),
                                  "groups": list(reduction.names)}
         if reduction.n_groups == 0:  # y = C * scale: one least-squares constant
             c = scale_constant(reduction.target, np.ones_like(reduction.target),
                                reduction.weights)
-            found, n_evals = [const(float(c))], 1
+            found, tags, n_evals = [const(float(c))], [None], 1
         else:
             found, tags, n_evals, seeds = _enumerated(reduction, operators, exact_loss,
                                                       time_limit, share, y, w, entry)
@@ -114,12 +115,12 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
                 model.fit(frame, reduction.target, sample_weight=reduction.weights,
                           guesses=seeds)
             found, n_evals = list(model.programs_), n_evals + int(model.n_evals_)
-            tags = []
+            tags = [None] * len(found)
             entry["stop_reason"] = model.stop_reason_
         positive = [n for n, col in zip(names, X.T, strict=True) if (col > 0).all()]
         backs, back_tags = [], []
-        for q, tag in itertools.zip_longest(found, tags[:len(found)]):
-            for p in reduction.write_back(q, names, _write_back_operators(operators, tag),
+        for q, tag in zip(found, tags, strict=True):
+            for p in reduction.write_back(q, names, _write_back_operators(operators, q),
                                           positive):
                 backs.append(p)
                 back_tags.append(tag)
@@ -130,8 +131,8 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
         out.best_loss = min(out.best_loss, best)
         entry.update(seconds=time.monotonic() - t0, n_evals=n_evals, best_loss=best,
                      formulas=[to_string(p, list(names)) for p in backs])
-        if losses and back_tags[int(np.argmin(losses))] is not None:
-            entry["transform"] = back_tags[int(np.argmin(losses))]
+        if losses and (tag := back_tags[int(np.argmin(losses))]) is not None:
+            entry["transform"] = tag
         out.record.append(entry)
         if exact_loss is not None and best <= exact_loss:
             break
@@ -197,27 +198,27 @@ def inverted(program: Program, inverse: Sequence[str]) -> Program:
     return Program(codes, args, program.consts.copy())
 
 
-def _write_back_operators(operators: Sequence[str] | None, tag: str | None
+def _write_back_operators(operators: Sequence[str] | None, program: Program
                           ) -> Sequence[str] | None:
-    """The operators a formula found by a transform is written back with: the search's and
-    its inverse's (``asin`` for ``sin``, not in the default set). A law that needs ``asin``
-    is only reachable through it; the formula is still scored and re-fitted on the raw data,
-    and the kernels evaluate every registered operator, so the search's own ``operators``
-    bound what it builds, not what it is handed."""
-    if tag is None or tag not in _TRANSFORMS:
-        return operators
-    from eurisko.expr.operators import resolve_operators
+    """The operators a formula of the groups is written back with: the search's and those it
+    already uses. An output transform's inverse (``asin`` for ``sin``, not in the default set)
+    is the only way to a law that needs it, and a search seeded with such a formula may keep
+    it; the formula is still re-fitted and scored on the raw data, and the kernels evaluate
+    every registered operator, so the search's ``operators`` bound what it builds, not what
+    it is handed."""
+    from eurisko.expr.operators import FIRST_OP, operator_of, resolve_operators
 
-    extra = ("div",) if tag == "inv" else ("sqrt", "neg") if tag == "square" \
-        else _TRANSFORMS[tag][1]
+    used = {operator_of(int(c)).name for c in program.codes if c >= FIRST_OP}
     ops = resolve_operators(operators)
-    return (*ops, *(n for n in extra if n not in ops))
+    if used <= set(ops):
+        return operators
+    return (*ops, *sorted(used - set(ops)))
 
 
 def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
                 exact_loss: float | None, time_limit: float | None, share: float,
                 y: np.ndarray, w: np.ndarray, entry: dict[str, Any]
-                ) -> tuple[list[Program], list[str], int, list[Program]]:
+                ) -> tuple[list[Program], list[str | None], int, list[Program]]:
     """Every small formula of the groups, for the target and its output transforms in one
     walk: ``(exact ones, the transform each came from, evaluations, seeds for the search)``.
 
@@ -244,7 +245,7 @@ def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
         constants=ENUMERATION_CONSTANTS[min(reduction.n_groups, 2)], stop_all=True,
         time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
     found: list[Program] = []
-    tags: list[str] = []
+    tags: list[str | None] = []
     seeds: list[Program] = []
     counts: dict[str, int] = {}
     Zt = np.ascontiguousarray(reduction.X.T)
