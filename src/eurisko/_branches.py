@@ -4,7 +4,9 @@
 version of the problem (`eurisko.physics.reduce_by_units`), writes the formulas it finds back
 in the user's variables and hands them to the plain search as guesses: they are re-fitted and
 scored on the raw data there, so the front only ever holds what the raw data confirm, and a
-law found on the groups ends the plain search early by the exact-fit rule.
+law found on the groups ends the plain search early by the exact-fit rule. The exhaustive
+walk of a small problem also walks output transforms of its target (``sin``, square, ``log``,
+``1/t``), whose formula may be small where the law's is not.
 """
 
 from __future__ import annotations
@@ -95,16 +97,17 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
     out = Branches([], [])
     t_start = time.monotonic()
     for reduction, share in zip(reductions, REDUCED_SHARES, strict=False):
-        t0, found = time.monotonic(), []
+        t0 = time.monotonic()
+        tags: list[str | None] = []  # the output transform each found formula came from
         entry: dict[str, Any] = {"kind": "dimensionless", "problem": reduction.describe(),
                                  "groups": list(reduction.names)}
         if reduction.n_groups == 0:  # y = C * scale: one least-squares constant
             c = scale_constant(reduction.target, np.ones_like(reduction.target),
                                reduction.weights)
-            found, n_evals = [const(float(c))], 1
+            found, tags, n_evals = [const(float(c))], [None], 1
         else:
-            found, n_evals, seeds = _enumerated(reduction, operators, exact_loss, time_limit,
-                                                share, y, w, entry)
+            found, tags, n_evals, seeds = _enumerated(reduction, operators, exact_loss,
+                                                      time_limit, share, y, w, entry)
         if reduction.n_groups and not found:
             model = make_model(
                 time_limit=None if time_limit is None else share * time_limit,
@@ -119,9 +122,15 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
                 model.fit(frame, reduction.target, sample_weight=reduction.weights,
                           guesses=seeds)
             found, n_evals = list(model.programs_), n_evals + int(model.n_evals_)
+            tags = [None] * len(found)
             entry["stop_reason"] = model.stop_reason_
         positive = [n for n, col in zip(names, X.T, strict=True) if (col > 0).all()]
-        backs = [p for q in found for p in reduction.write_back(q, names, operators, positive)]
+        backs, back_tags = [], []
+        for q, tag in zip(found, tags, strict=True):
+            for p in reduction.write_back(q, names, _write_back_operators(operators, q),
+                                          positive):
+                backs.append(p)
+                back_tags.append(tag)
         losses = [raw_loss(p, X, y, w) for p in backs]
         out.guesses.extend(backs)
         out.n_evals += n_evals
@@ -129,6 +138,8 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
         out.best_loss = min(out.best_loss, best)
         entry.update(seconds=time.monotonic() - t0, n_evals=n_evals, best_loss=best,
                      formulas=[to_string(p, list(names)) for p in backs])
+        if losses and (tag := back_tags[int(np.argmin(losses))]) is not None:
+            entry["transform"] = tag
         out.record.append(entry)
         if exact_loss is not None and best <= exact_loss:
             break
@@ -143,36 +154,129 @@ MAX_ENUMERATED_GROUPS = 3
 ENUMERATION_CONSTANTS = {1: (1.0, 2.0, math.pi, 2 * math.pi), 2: (1.0, 2.0, math.pi)}
 
 
+# AI Feynman's output transforms: a law whose formula is big may be small for a function of
+# its target (theta = asin(n*sin(theta2)) is sin(theta) = n*sin(theta2), r = sqrt(...) is
+# r^2 = ..., a Gaussian is a square under log). Name: (T, unary operators of T^-1, innermost
+# first). T^-1 is a true inverse only where the target stays in the range `_valid` checks.
+_TRANSFORMS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], tuple[str, ...]]] = {
+    "square": (np.square, ("sqrt",)),  # ("sqrt", "neg") where t < 0 on every row
+    "inv": (np.reciprocal, ("inv",)),
+    "log": (np.log, ("exp",)),
+    "sin": (np.sin, ("asin",)),
+}
+# Seeds for the search handed on per transform when nothing is exact: each costs it time.
+TRANSFORM_SEEDS = 2
+
+
+def output_transforms(t: np.ndarray, w: np.ndarray
+                      ) -> tuple[list[tuple[str, np.ndarray, tuple[str, ...]]], dict[str, str]]:
+    """The transforms worth walking for target ``t``: ``[(name, T(t), inverse operators)]``,
+    the identity first, and ``{name: why not}`` for those that are not invertible on the
+    rows that count (positive weight; the others get 0)."""
+    rows = w > 0
+    u = t[rows]
+    pos, neg = bool((u > 0).all()), bool((u < 0).all())
+    why = {"square": "" if pos or neg else "t changes sign",
+           "inv": "" if (u != 0).all() else "t = 0 on some rows",
+           "log": "" if pos else "t <= 0 on some rows",
+           "sin": "" if (np.abs(u) <= math.pi / 2).all() else "|t| > pi/2 on some rows"}
+    out: list[tuple[str, np.ndarray, tuple[str, ...]]] = [("identity", t, ())]
+    skipped: dict[str, str] = {}
+    for name, (forward, inverse) in _TRANSFORMS.items():
+        if why[name]:
+            skipped[name] = why[name]
+            continue
+        v = np.zeros_like(t)
+        with np.errstate(all="ignore"):
+            v[rows] = forward(u)
+        if not np.isfinite(v).all():
+            skipped[name] = "not finite"
+            continue
+        out.append((name, v, ("sqrt", "neg") if name == "square" and neg else inverse))
+    return out, skipped
+
+
+def inverted(program: Program, inverse: Sequence[str]) -> Program:
+    """``T^-1(program)``: the inverse's unary operators applied to the root, in postfix."""
+    from eurisko.expr.operators import op_code
+
+    codes = np.concatenate([program.codes, [op_code(n) for n in inverse]])
+    args = np.concatenate([program.args, np.zeros(len(inverse), dtype=program.args.dtype)])
+    return Program(codes, args, program.consts.copy())
+
+
+def _write_back_operators(operators: Sequence[str] | None, program: Program
+                          ) -> Sequence[str] | None:
+    """The operators a formula of the groups is written back with: the search's and those it
+    already uses. An output transform's inverse (``asin`` for ``sin``, not in the default set)
+    is the only way to a law that needs it, and a search seeded with such a formula may keep
+    it; the formula is still re-fitted and scored on the raw data, and the kernels evaluate
+    every registered operator, so the search's ``operators`` bound what it builds, not what
+    it is handed."""
+    from eurisko.expr.operators import FIRST_OP, operator_of, resolve_operators
+
+    used = {operator_of(int(c)).name for c in program.codes if c >= FIRST_OP}
+    ops = resolve_operators(operators)
+    if used <= set(ops):
+        return operators
+    return (*ops, *sorted(used - set(ops)))
+
+
 def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
                 exact_loss: float | None, time_limit: float | None, share: float,
                 y: np.ndarray, w: np.ndarray, entry: dict[str, Any]
-                ) -> tuple[list[Program], int, list[Program]]:
-    """Every small formula of the groups: ``(exact ones, evaluations, seeds for the search)``.
+                ) -> tuple[list[Program], list[str | None], int, list[Program]]:
+    """Every small formula of the groups, for the target and its output transforms in one
+    walk: ``(exact ones, the transform each came from, evaluations, seeds for the search)``.
 
     The exact test is the fit's own, on the raw data's scale: a formula is exact when its
-    loss on ``y`` is at most ``exact_loss``. With a time limit the walk takes at most a fifth
-    of the reduction's share (2 s at most); without one it is bounded by size only, so a fit
-    budgeted in evaluations stays reproducible."""
-    from eurisko.search.enumerate import enumerate_formulas
+    loss on ``y`` is at most ``exact_loss``; for a transformed target the same tolerance is
+    relative to its own variance (its loss is not the loss on ``y``), and a formula exact
+    there counts only if its inverse is exact on the target too (else it is a seed). With a
+    time limit the walk takes at most a fifth of the reduction's share (2 s at most); without
+    one it is bounded by size only, so a fit budgeted in evaluations stays reproducible."""
+    from eurisko.evaluate.reference import eval_program
+    from eurisko.search.enumerate import enumerate_targets
 
     if reduction.n_groups > MAX_ENUMERATED_GROUPS:
-        return [], 0, []
+        return [], [], 0, []
     y_var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
-    t = reduction.target
-    t_var = float(np.average((t - np.average(t, weights=reduction.weights)) ** 2,
-                             weights=reduction.weights))
+    t, tw = reduction.target, reduction.weights
+    t_var = float(np.average((t - np.average(t, weights=tw)) ** 2, weights=tw))
     # the same absolute loss on y, in the reduced problem's units and relative to its variance
     tol = 1e-14 if exact_loss is None or not t_var > 0 or not y_var > 0 else \
         min(1e-6, max(exact_loss * reduction.loss_factor / t_var, 1e-16))
-    res = enumerate_formulas(
-        reduction.X, t, reduction.weights, operators=operators, exact_tol=tol,
-        constants=ENUMERATION_CONSTANTS[min(reduction.n_groups, 2)],
+    transforms, skipped = output_transforms(t, tw)
+    results = enumerate_targets(
+        reduction.X, [v for _, v, _ in transforms], tw, operators=operators, exact_tol=tol,
+        constants=ENUMERATION_CONSTANTS[min(reduction.n_groups, 2)], stop_all=True,
         time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
+    found: list[Program] = []
+    tags: list[str | None] = []
+    seeds: list[Program] = []
+    counts: dict[str, int] = {}
+    Zt = np.ascontiguousarray(reduction.X.T)
+    for (name, _, inverse), res in zip(transforms, results, strict=True):
+        exact = [inverted(f.program, inverse) for f in res.exact]
+        if inverse:  # exact on T(t) is not exact on t: confirm on t
+            with np.errstate(all="ignore"):
+                loss = [float(np.sum(tw * (eval_program(p, Zt) - t) ** 2) / np.sum(tw))
+                        for p in exact]
+            seeds += [p for p, v in zip(exact, loss, strict=True) if not v <= tol * t_var]
+            exact = [p for p, v in zip(exact, loss, strict=True) if v <= tol * t_var]
+            seeds += [inverted(f.program, inverse) for f in res.best[:TRANSFORM_SEEDS]]
+        else:
+            seeds += [f.program for f in res.best]
+        found += exact
+        tags += [name] * len(exact)
+        counts[name] = len(exact)
+    res = results[0]
     n_rows = len(t)
     n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(n_rows, 1))
     entry["enumeration"] = {"stop_reason": res.stop_reason, "seconds": res.seconds,
-                            "max_size": res.max_size_done, "exact": len(res.exact)}
-    return [f.program for f in res.exact], n_evals, [f.program for f in res.best]
+                            "max_size": res.max_size_done, "exact": len(found),
+                            "transforms": counts, "skipped": skipped}
+    return found, tags, n_evals, seeds
 
 
 def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:

@@ -8,7 +8,7 @@ import pytest
 from eurisko.evaluate.reference import eval_program
 from eurisko.expr.operators import op_code
 from eurisko.expr.printing import to_string
-from eurisko.search.enumerate import enumerate_formulas
+from eurisko.search.enumerate import enumerate_formulas, enumerate_targets
 
 
 def _check_exact(res, X, y, w=None):
@@ -164,3 +164,46 @@ def test_a_spent_time_limit_starts_no_size():
     res = enumerate_formulas(z[:, None], z**7 + np.sin(5 * z), max_size=12, time_limit=1e-9)
     assert res.timed_out and res.sizes == [] and res.max_size_done == 0
     assert res.exact == [] and res.best == []
+
+
+def _summary(res):
+    return ([to_string(f.program) for f in res.exact], [to_string(f.program) for f in res.best],
+            [(s.size, s.n_candidates, s.n_distinct) for s in res.sizes], res.stop_reason)
+
+
+def test_several_targets_in_one_walk_give_each_its_own_result():
+    # 30 rows, all in the subsample: each target's result is the single-target walk's
+    z = np.linspace(0.1, 0.67, 30)
+    y = 1 / np.sqrt(1 - z**2)
+    targets = [y, 1 / y**2, np.log(y), np.sin(3 * z) + z**3, np.full(30, 2.0)]
+    many = enumerate_targets(z[:, None], targets, max_size=6)
+    assert len(many) == len(targets)
+    for t, res in zip(targets, many, strict=True):
+        assert _summary(res) == _summary(enumerate_formulas(z[:, None], t, max_size=6))
+    # 1/y^2 = 1 - z^2 is small: it stops early while the walk goes on for the others
+    assert many[1].stop_reason == "exact" and len(many[1].sizes) < len(many[0].sizes)
+    assert many[3].exact == [] and many[3].stop_reason == "max_size"
+    # a 2-D array of targets is the same as the list
+    again = enumerate_targets(z[:, None], np.column_stack(targets), max_size=6)
+    assert [_summary(r) for r in again] == [_summary(r) for r in many]
+
+
+def test_targets_are_checked():
+    z = np.linspace(1, 2, 10)[:, None]
+    with pytest.raises(ValueError, match="targets must be"):
+        enumerate_targets(z, [np.arange(9.0)])
+    with pytest.raises(ValueError, match="targets must be finite"):
+        enumerate_targets(z, [np.r_[np.inf, np.arange(9.0)]])
+
+
+def test_stop_all_ends_the_walk_at_the_first_exact_target():
+    z = np.linspace(0.1, 0.67, 30)
+    y = 1 / np.sqrt(1 - z**2)
+    each = enumerate_targets(z[:, None], [y, 1 / y**2])
+    one = enumerate_targets(z[:, None], [y, 1 / y**2], stop_all=True)
+    assert len(each[0].sizes) > len(each[1].sizes) == 2  # 1 - z^2 is square(z), scaled
+    assert [r.stop_reason for r in one] == ["exact", "exact"]
+    assert len(one[0].sizes) == 2 and one[0].exact == [] and one[1].exact
+    # a constant target is exact at once: with stop_all nothing is walked
+    const = enumerate_targets(z[:, None], [y, np.ones(30)], stop_all=True)
+    assert const[0].sizes == [] and const[0].exact == [] and const[1].exact
