@@ -232,8 +232,11 @@ def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
     The exact test is the fit's own, on the raw data's scale: a formula is exact when its
     loss on ``y`` is at most ``exact_loss``; for a transformed target the same tolerance is
     relative to its own variance (its loss is not the loss on ``y``), and a formula exact
-    there counts only if its inverse is exact on the target too (else it is a seed). With a
-    time limit the walk takes at most a fifth of the reduction's share (2 s at most); without
+    there counts only if its inverse is exact on the target too (else it is a seed). The
+    walk ends when the target itself has an exact formula, and a transform's exact formulas
+    are handed on only when the target has none (``c/sqrt(c^2/v^2 - 1)``, from the square,
+    is as small as ``v/sqrt(1 - v^2/c^2)`` but not the law as written). With a time limit
+    the walk takes at most a fifth of the reduction's share (2 s at most); without
     one it is bounded by size only, so a fit budgeted in evaluations stays reproducible."""
     from eurisko.evaluate.reference import eval_program
     from eurisko.search.enumerate import enumerate_targets
@@ -249,7 +252,7 @@ def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
     transforms, skipped = output_transforms(t, tw)
     results = enumerate_targets(
         reduction.X, [v for _, v, _ in transforms], tw, operators=operators, exact_tol=tol,
-        constants=ENUMERATION_CONSTANTS[min(reduction.n_groups, 2)], stop_all=True,
+        constants=ENUMERATION_CONSTANTS[min(reduction.n_groups, 2)], stop_with_first=True,
         time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
     found: list[Program] = []
     tags: list[str | None] = []
@@ -270,6 +273,8 @@ def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
         found += exact
         tags += [name] * len(exact)
         counts[name] = len(exact)
+    if counts.get("identity"):  # the target's own law reads as the law is written
+        found, tags = found[:counts["identity"]], tags[:counts["identity"]]
     res = results[0]
     n_rows = len(t)
     n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(n_rows, 1))

@@ -196,14 +196,19 @@ def test_targets_are_checked():
         enumerate_targets(z, [np.r_[np.inf, np.arange(9.0)]])
 
 
-def test_stop_all_ends_the_walk_at_the_first_exact_target():
+def test_stop_with_first_ends_the_walk_when_the_first_target_is_exact():
     z = np.linspace(0.1, 0.67, 30)
-    y = 1 / np.sqrt(1 - z**2)
+    y = z / np.sqrt(1 - z**2)
     each = enumerate_targets(z[:, None], [y, 1 / y**2])
-    one = enumerate_targets(z[:, None], [y, 1 / y**2], stop_all=True)
-    assert len(each[0].sizes) > len(each[1].sizes) == 2  # 1 - z^2 is square(z), scaled
-    assert [r.stop_reason for r in one] == ["exact", "exact"]
-    assert len(one[0].sizes) == 2 and one[0].exact == [] and one[1].exact
-    # a constant target is exact at once: with stop_all nothing is walked
-    const = enumerate_targets(z[:, None], [y, np.ones(30)], stop_all=True)
-    assert const[0].sizes == [] and const[0].exact == [] and const[1].exact
+    assert len(each[0].sizes) > len(each[1].sizes) == 4  # 1/y^2 = 1/z^2 - 1, scaled
+    # a transform exact first does not end the walk: the first target is the question
+    first = enumerate_targets(z[:, None], [y, 1 / y**2], stop_with_first=True)
+    assert first[0].exact and first[1].exact
+    assert [r.stop_reason for r in first] == ["exact", "exact"]
+    assert len(first[0].sizes) == len(each[0].sizes)
+    # ... and where the first target is exact first, the others stop with it
+    flipped = enumerate_targets(z[:, None], [1 / y**2, y], stop_with_first=True)
+    assert len(flipped[1].sizes) == len(flipped[0].sizes) == 4 and flipped[1].exact == []
+    # a constant first target is exact at once: nothing is walked for the others
+    const = enumerate_targets(z[:, None], [np.ones(30), y], stop_with_first=True)
+    assert const[1].sizes == [] and const[1].exact == [] and const[0].exact

@@ -457,6 +457,27 @@ def test_tidy_writes_laws_of_positive_variables_as_they_are_written():
         assert positive_form(parse(kept_form, ["m", "v", "c"]), DEFAULT_OPERATORS) is None
 
 
+def test_tidy_takes_roots_of_exponentials():
+    from eurisko.bench.exact import is_exact_recovery
+    from eurisko.expr.parser import parse, parse_sympy
+    from eurisko.expr.sympy_bridge import to_sympy
+    from eurisko.search.tidy import exp_roots
+
+    names = ["t", "u", "s"]
+    law = parse_sympy("exp(-(t - u)^2/(2*s^2))/(sqrt(2*pi)*s)", names)
+    rng = np.random.default_rng(0)
+    X = np.stack([rng.uniform(-3, 3, 50), rng.uniform(-3, 3, 50), rng.uniform(1, 2, 50)])
+    for found in ("0.398942280401433*sqrt(exp(-(t - u)^2/s^2))/s",
+                  "0.398942280401433/(s*sqrt(exp((u - t)^2/s^2)))"):
+        p = parse(found, names)
+        assert not is_exact_recovery(to_sympy(p, names), law)  # SymPy's sqrt(exp(..))
+        q = exp_roots(p, DEFAULT_OPERATORS)
+        assert is_exact_recovery(to_sympy(q, names), law), to_sympy(q, names)
+        # equal for every real value, negative ones too
+        np.testing.assert_allclose(eval_program(q, X), eval_program(p, X), rtol=1e-12)
+    assert exp_roots(parse("exp(t)*sqrt(u)", names), DEFAULT_OPERATORS) is None
+
+
 def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():
     from eurisko.expr.parser import parse
     from eurisko.expr.printing import to_string

@@ -187,7 +187,7 @@ def enumerate_targets(
     n_sample: int = 32,
     stop_at_exact: bool = True,
     random_state: int | None = 0,
-    stop_all: bool = False,
+    stop_with_first: bool = False,
 ) -> list[EnumerationResult]:
     """`enumerate_formulas` for several targets in one walk: one `EnumerationResult` each.
 
@@ -199,9 +199,11 @@ def enumerate_targets(
     own variance). The subsample holds the extremes of every target. Each target's result
     is the one `enumerate_formulas` gives on it with that subsample: with ``stop_at_exact``
     a target stops collecting after its first size with an exact formula (its ``sizes`` end
-    there) while the walk goes on for the others; with ``stop_all`` too, that size ends the
-    walk for every target (``stop_reason`` ``"exact"`` for all): for a caller that wants one
-    law, whichever target gives it.
+    there) while the walk goes on for the others; with ``stop_with_first`` too, the first
+    target's first exact size ends the walk for every target (``stop_reason`` ``"exact"`` for
+    all): for a caller whose question is the first target and who asks the others only when
+    it has no small answer (an exact formula of a transform can be smaller than the target's
+    own and still read worse: ``1/sqrt(1/z^2 - 1)`` for ``z/sqrt(1 - z^2)``).
     """
     X, Y, w = _check_data(X, targets, w, many=True)
     ops = resolve_operators(operators)
@@ -217,7 +219,7 @@ def enumerate_targets(
     n_sample = check_int(n_sample, "n_sample", low=3, what="rows")
     stop_at_exact = check_bool(stop_at_exact, "stop_at_exact")
     random_state = check_int(random_state, "random_state", low=0, none_ok=True)
-    stop_all = check_bool(stop_all, "stop_all")
+    stop_with_first = check_bool(stop_with_first, "stop_with_first")
     consts = _check_constants(constants)
 
     t0 = time.monotonic()
@@ -230,8 +232,8 @@ def enumerate_targets(
             out[j] = EnumerationResult([Found(p, 0.0, (c, 0.0))], [], [], "exact",
                                        time.monotonic() - t0, 0)
     todo = [j for j, r in enumerate(out) if r is None]
-    if todo and stop_all and stop_at_exact and len(todo) < len(out):
-        for j in todo:  # a constant target is an exact law: no walk for the others
+    if todo and stop_with_first and stop_at_exact and out[0] is not None:
+        for j in todo:  # a constant first target is an exact law: no walk for the others
             out[j] = EnumerationResult([], [], [], "exact", time.monotonic() - t0, 0)
         todo = []
     if not todo:
@@ -240,7 +242,7 @@ def enumerate_targets(
     walked = _enumerate(
         _Table(X[rows], consts, ops), _Scorer(Y[rows][:, todo], w[rows]),
         [Dataset.from_arrays(X, Y[:, j], w) for j in todo], ops, max_size, deadline,
-        exact_tol, n_best, stop_at_exact, stop_all, t0)
+        exact_tol, n_best, stop_at_exact, stop_with_first and todo[0] == 0, t0)
     for j, (exact, best, stats, stop_reason, seconds) in zip(todo, walked, strict=True):
         # exact losses are rounding noise: among equals, fewer minus signs read better
         exact = _unique(sorted(exact, key=lambda f: (f.program.complexity(),
@@ -257,7 +259,7 @@ def enumerate_targets(
 
 def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[str, ...],
                max_size: int, deadline: float | None, exact_tol: float, n_best: int,
-               stop_at_exact: bool, stop_all: bool, t0: float
+               stop_at_exact: bool, stop_with_first: bool, t0: float
                ) -> list[tuple[list[Found], list[Found], list[SizeStats], str, float]]:
     """Size by size: build, screen on the subsample, verify on all rows; per target
     ``(exact, best, sizes, stop_reason, seconds)``."""
@@ -319,7 +321,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                     ended[j] = (len(stats), "exact", time.monotonic() - t0)
             if stop_reason != "max_size":
                 break
-            if stop_all and any(ended[j] is not None for j in live):
+            if stop_with_first and ended[0] is not None:
                 stop_reason = "exact"
                 break
     out = []

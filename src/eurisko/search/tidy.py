@@ -13,6 +13,8 @@ rounds constants) wants it, each kept only where the data show it loses nothing.
   as physical data mostly are. Over the reals the pairs differ (an exact checker rejects the
   first of each), so the rewrite is tried on every formula and kept only when it is smaller and
   the data give it the same loss: a variable negative on some row changes the loss.
+- Roots of exponentials: ``sqrt(exp(-x^2))`` is ``exp(-x^2/2)`` for every real ``x``, which
+  SymPy does not see; kept when at most one node larger (the sign a ``1/sqrt`` folds).
 - Expanded products: ``-2*(x*y + (0.70710678*(x - 1.5))^2) + 2.25`` is ``3*x - x^2 - 2*x*y``;
   SymPy's expansion is kept when it is no larger, as the irrational-looking constants of the
   factored form no longer survive rounding to a few digits.
@@ -154,6 +156,29 @@ def positive_form(program: Program, operators: Sequence[str] | None) -> Program 
     return q if len(q) < len(program) else None
 
 
+def exp_roots(program: Program, operators: Sequence[str] | None) -> Program | None:
+    """``program`` with each power of an exponential, ``exp(u)^r``, written ``exp(r*u)``
+    when that is no larger; else None."""
+    import sympy as sp
+
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    if not (op_code("exp") in program.codes and any(
+            is_operator(n) and op_code(n) in program.codes for n in ("sqrt", "pow", "div"))):
+        return None
+    try:
+        e = to_sympy(program)
+        f = e.replace(lambda x: x.is_Pow and isinstance(x.base, sp.exp),
+                      lambda x: sp.exp(x.exp * x.base.args[0]))
+        if f == e:
+            return None
+        q = simplify(from_sympy(f, operators=operators), operators)
+    except (ValueError, TypeError, RecursionError, OverflowError, ZeroDivisionError):
+        return None
+    # one node more is fine: 1/sqrt(exp(u)) folds the sign that exp(-u/2) spells out
+    return q if len(q) <= len(program) + 1 else None
+
+
 def _absorbed(e):
     """Positive factors of a product moved into its one root of a sum: ``y*sqrt(x^2/y^2 + 1)``
     is ``sqrt(x^2 + y^2)`` (needs ``y > 0``)."""
@@ -222,11 +247,13 @@ def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Progra
 
 def tidied(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolerance: Callable,
            operators: Sequence[str] | None) -> tuple[list[Program], np.ndarray]:
-    """Flip square roots, expand, write for positive variables, then snap constants; each
-    rewrite kept where ``evaluate`` gives it a loss within ``tolerance(old_loss)``."""
+    """Flip square roots, expand, take roots of exponentials, write for positive variables,
+    then snap constants; each rewrite kept where ``evaluate`` gives it a loss within
+    ``tolerance(old_loss)``."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
     for rewrite in (lambda p: reciprocal_roots(p, operators),
                     lambda p: expanded(p, operators),
+                    lambda p: exp_roots(p, operators),
                     lambda p: positive_form(p, operators),
                     lambda p: None if snapped(p) is None else _snapped_simple(p, operators)):
         trial = {i: q for i, p in enumerate(programs)
