@@ -428,6 +428,8 @@ def test_tidy_writes_laws_of_positive_variables_as_they_are_written():
         ("0.75*q*b*sqrt(a^2/b^2 + 1)/(r^2*r^2*r)", "3/4*q*sqrt(a^2 + b^2)/r^5",
          ["a", "b", "q", "r"]),
         ("sqrt(d^2*w^2/c^2 - 9.869604401106985)/d", "sqrt(w^2/c^2 - pi^2/d^2)", ["d", "w", "c"]),
+        ("b*sqrt((x/b - a/b)^2 + (c/b - 1)^2)", "sqrt((x - a)^2 + (c - b)^2)",
+         ["a", "b", "c", "x"]),
     ]
     rng = np.random.default_rng(0)
     for found, law, names in cases:

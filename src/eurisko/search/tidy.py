@@ -35,6 +35,7 @@ from eurisko.expr.tree import Node, from_tree, node_count, to_tree
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
 SNAP_ZERO = 1e-12  # ... and one this small (relative to the largest) to be 0
 ROOT_ARG_MAX = 20  # nodes under a sqrt worth handing to SymPy
+ABSORB_TERMS = 12  # a root's sum this small has its terms factored one by one
 MAX_TERMS = 200  # expansions that could be longer are not tried: ((a + b)^2)^...^2 never ends
 
 Losses = Callable[[list[Program]], np.ndarray]
@@ -200,7 +201,13 @@ def _absorbed(e):
     if not movable:
         return e
     rest = [f for f in e.args if f is not root and f not in movable]
-    inner = sp.expand(root.base * sp.Mul(*movable) ** (1 / root.exp))
+    factor = sp.Mul(*movable) ** (1 / root.exp)
+    # into every term, each term then put in lowest terms: ((x2 - x1)/y)^2 * y^2 is
+    # (x1 - x2)^2; or the whole expanded, whichever is smaller
+    forms = [sp.expand(root.base * factor)]
+    if _terms(root.base) <= ABSORB_TERMS:
+        forms.append(sp.Add(*[sp.factor(sp.cancel(t * factor)) for t in root.base.args]))
+    inner = min(forms, key=sp.count_ops)
     return sp.Mul(*rest) * inner ** root.exp
 
 
