@@ -4,17 +4,23 @@ Before its plain search (and before the dimensionless branches), `SymbolicRegres
 smooth surrogate of the data (`eurisko.physics.separability`) whether the law depends on pairs
 of columns only through their difference (translation symmetry: ``sqrt((x2-x1)^2 +
 (y2-y1)^2)``). Each accepted pair becomes one column and the tests run again on the smaller
-table. The translated problem is then searched: with units, by the dimensional analysis of the
-translated columns (the difference keeps its unit, so ``G*m1*m2/((x2-x1)^2 + ...)`` becomes a
-problem of few groups); without, by an inner search. Without units the table (translated or
-not) is also tested for ``f = g(A) + h(B)`` and ``f = g(A) * h(B)``; an accepted split has each
-part searched on its own and the parts recombined. Every formula found comes back in the user's
+table. Without units pairs of positive columns are also tested for a scaling symmetry (``f``
+depends on them only through ``x_i/x_j``; the poor man's dimensional analysis) on the same
+surrogate, and an accepted pair becomes a ratio column (``m0/sqrt(1 - v^2/c^2)`` is
+``f(m0, v_c)``). The merged problem is then searched: with units, by the dimensional analysis of
+the translated columns (the difference keeps its unit, so ``G*m1*m2/((x2-x1)^2 + ...)`` becomes
+a problem of few groups); without, by the exhaustive walk (`_branches.walk`, with the output
+transforms) when at most three columns remain, else by an inner search. Without units and with
+no symmetry accepted, a table of at most three varying columns is walked as it is, whatever its
+rows (record kind ``"walk"``). Without units the table (merged or not) is also tested for
+``f = g(A) + h(B)`` and ``f = g(A) * h(B)``; an accepted split has each part searched on its
+own and the parts recombined. Every formula found comes back in the user's
 variables as a guess of the plain search, which re-fits and scores it on the raw data, so a
 wrong split costs time and nothing else.
 
 The tests cost a surrogate fit (an RBF on at most 1000 rows) and a few hundred evaluations of
 it per pair; they need 300 rows to judge (the calibration in `eurisko.physics.separability`),
-so smaller tables skip the branch.
+so smaller tables skip them (and only the walk runs).
 """
 
 from __future__ import annotations
