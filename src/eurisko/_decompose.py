@@ -327,7 +327,11 @@ def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | 
         args[is_var] = where[args[is_var]]
         return Program(p.codes.copy(), args, p.consts.copy())
 
-    state.add([back(p) for p in (exact or seeds[:WALK_SEEDS])], entry, n_evals)
+    if not exact:  # the seeds of lowest loss on the raw data, whatever their size
+        seeds = [back(p) for p in seeds]
+        losses = [_branches.raw_loss(p, state.X, state.y, state.w) for p in seeds]
+        seeds = [seeds[k] for k in np.argsort(losses, kind="stable")[:WALK_SEEDS]]
+    state.add([back(p) for p in exact] or seeds, entry, n_evals)
     if exact:
         entry["transform"] = tags[0]
     entry["seconds"] = time.monotonic() - t0
