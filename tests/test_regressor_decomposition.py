@@ -154,3 +154,17 @@ def test_a_law_that_is_not_separable_is_never_split():
     s = entry(m, "separation")
     assert s["accepted"] is None and "parts" not in s and "best_loss" not in s
     assert m.decomposition_["found_by"] in ("walk", "plain")
+
+
+def test_decompose_false_searches_the_raw_data_only():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (400, 2))
+    y = X[:, 0] * X[:, 1] ** 2
+    m = SymbolicRegressor(**FAST, decompose=False).fit(X, y)
+    assert [b["kind"] for b in m.decomposition_["branches"]] == ["plain"]
+    assert m.decomposition_["found_by"] == "plain"
+    on = SymbolicRegressor(**FAST).fit(X, y)
+    assert [b["kind"] for b in on.decomposition_["branches"]][-1] == "plain"
+    assert len(on.decomposition_["branches"]) > 1
+    with pytest.raises(ValueError, match="decompose"):
+        SymbolicRegressor(**FAST, decompose="yes").fit(X, y)

@@ -107,7 +107,8 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
             found, tags, n_evals = [const(float(c))], [None], 1
         else:
             found, tags, n_evals, seeds = _enumerated(reduction, operators, exact_loss,
-                                                      time_limit, share, y, w, entry)
+                                                      time_limit, max_evals, share, y, w,
+                                                      entry)
         if reduction.n_groups and not found:
             model = make_model(
                 time_limit=None if time_limit is None else share * time_limit,
@@ -223,7 +224,8 @@ def _write_back_operators(operators: Sequence[str] | None, program: Program
 
 
 def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
-                exact_loss: float | None, time_limit: float | None, share: float,
+                exact_loss: float | None, time_limit: float | None,
+                max_evals: int | None, share: float,
                 y: np.ndarray, w: np.ndarray, entry: dict[str, Any]
                 ) -> tuple[list[Program], list[str | None], int, list[Program]]:
     """`walk` on the groups of a reduction of at most `MAX_ENUMERATED_GROUPS` groups, with
@@ -234,7 +236,16 @@ def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
     return walk(reduction.X, reduction.target, reduction.weights, operators,
                 None if exact_loss is None or not y_var > 0
                 else exact_loss * reduction.loss_factor,
-                walk_time(time_limit, share), entry)
+                walk_time(time_limit, share), entry, walk_evals(max_evals, share))
+
+
+WALK_SAMPLE = 32  # rows a walk builds its formulas on (enumerate_targets' n_sample)
+
+
+def walk_evals(max_evals: int | None, share: float) -> float | None:
+    """The walk's evaluation cap, as `walk_time` its seconds: a fifth of its branch's share
+    of the fit's budget (None: no budget)."""
+    return None if max_evals is None else 0.2 * share * max_evals
 
 
 def walk_time(time_limit: float | None, share: float) -> float | None:
@@ -245,7 +256,8 @@ def walk_time(time_limit: float | None, share: float) -> float | None:
 
 
 def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] | None,
-         exact_loss: float | None, time_limit: float | None, entry: dict[str, Any]
+         exact_loss: float | None, time_limit: float | None, entry: dict[str, Any],
+         max_evals: float | None = None
          ) -> tuple[list[Program], list[str | None], int, list[Program]]:
     """Every small formula of a table of at most three columns ``X`` for the target ``t``
     (weights ``tw``) and its output transforms in one walk: ``(exact ones, the transform each
@@ -258,7 +270,9 @@ def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] 
     it is a seed). The walk ends when ``t`` itself has an exact formula, and a transform's
     exact formulas are handed on only when ``t`` has none (``c/sqrt(c^2/v^2 - 1)``, from the
     square, is as small as ``v/sqrt(1 - v^2/c^2)`` but not the law as written). ``time_limit``
-    caps the walk's seconds (`walk_time`); None bounds it by size only."""
+    caps the walk's seconds (`walk_time`), ``max_evals`` its evaluations (counted as the
+    fit counts them, in passes over all rows; the same walk on every machine); with neither
+    it is bounded by size only."""
     from eurisko.evaluate.reference import eval_program
     from eurisko.search.enumerate import enumerate_targets
 
@@ -269,7 +283,9 @@ def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] 
     results = enumerate_targets(
         X, [v for _, v, _ in transforms], tw, operators=operators, exact_tol=tol,
         constants=ENUMERATION_CONSTANTS[min(max(X.shape[1], 1), 2)], stop_with_first=True,
-        time_limit=time_limit)
+        time_limit=time_limit, n_sample=WALK_SAMPLE,
+        max_candidates=None if max_evals is None else
+        max(1, int(max_evals * len(t) / min(WALK_SAMPLE, len(t)))))
     found: list[Program] = []
     tags: list[str | None] = []
     seeds: list[Program] = []

@@ -124,7 +124,7 @@ def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
             entry["seconds"] = entry["test_seconds"] + time.monotonic() - t0
     found_before = state.exact
     if units is None:
-        _raw_walk(live, table.X.shape[1] < X.shape[1], state, time_limit)
+        _raw_walk(live, table.X.shape[1] < X.shape[1], state, time_limit, max_evals)
     if skip:
         out.record.append({"kind": "separation", "skipped": skip, "seconds": 0.0})
         return _done(state), state.exact
@@ -269,7 +269,8 @@ def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_n
         entry["note"] = f"no dimensionless form of the translated columns: {note}"
     seeds: list[Program] = []
     if table.X.shape[1] <= _branches.MAX_ENUMERATED_GROUPS:
-        exact, tags, n_evals, seeds = _walk(table.X, state, time_limit, TRANSLATED_SHARE, entry)
+        exact, tags, n_evals, seeds = _walk(table.X, state, time_limit, max_evals,
+                                            TRANSLATED_SHARE, entry)
         state.add([table.write_back(p, _branches._write_back_operators(state.operators, p))
                    for p in exact], entry, n_evals)
         if exact:
@@ -290,18 +291,21 @@ def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_n
               int(model.n_evals_))
 
 
-def _walk(X: np.ndarray, state: _State, time_limit: float | None, share: float,
-          entry: dict[str, Any]) -> tuple[list[Program], list[str | None], int, list[Program]]:
+def _walk(X: np.ndarray, state: _State, time_limit: float | None, max_evals: int | None,
+          share: float, entry: dict[str, Any]
+          ) -> tuple[list[Program], list[str | None], int, list[Program]]:
     """`_branches.walk` of a table of at most three columns for the fit's target, with the
     fit's exact-fit rule: ``(exact ones, their transforms, evaluations, seeds)``."""
     y, w = state.y, state.w
     y_var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
     return _branches.walk(X, y, w, state.operators,
                           state.exact_loss if y_var > 0 else None,
-                          _branches.walk_time(time_limit, share), entry)
+                          _branches.walk_time(time_limit, share), entry,
+                          _branches.walk_evals(max_evals, share))
 
 
-def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | None) -> None:
+def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | None,
+              max_evals: int | None) -> None:
     """Without units, the walk of the user's table when it has at most three varying columns
     (record kind ``"walk"``): the exact formulas, or when none is exact the best as seeds, go
     to the plain search as guesses. After an accepted symmetry the merged table is walked
@@ -318,7 +322,8 @@ def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | 
         return
     t0 = time.monotonic()
     entry["columns"] = [state.names[c] for c in live]
-    exact, tags, n_evals, seeds = _walk(state.X[:, live], state, time_limit, WALK_SHARE, entry)
+    exact, tags, n_evals, seeds = _walk(state.X[:, live], state, time_limit, max_evals,
+                                        WALK_SHARE, entry)
     where = np.asarray(live)
 
     def back(p: Program) -> Program:  # columns of the walked table -> the user's
