@@ -71,7 +71,8 @@ PINNED = [
 def test_ordinary_magnitudes_are_searched_as_before(case):
     X, y = _ordinary_data()[case]
     rows, best, n_evals = PINNED[case]
-    model = quick().fit(X, y)
+    # the plain search alone: the walk of a small table (decompose) changes its path by design
+    model = quick(decompose=False).fit(X, y)
     front = model.pareto_front_
     assert list(front["equation"]) == [r[2] for r in rows]
     assert list(front["complexity"]) == [r[0] for r in rows]

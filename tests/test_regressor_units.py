@@ -93,16 +93,19 @@ def test_units_that_do_not_balance_warn_and_search_the_raw_data(kinetic):
     assert [b["kind"] for b in searched(m)] == ["plain"]
 
 
-def test_without_units_the_record_holds_the_plain_search_alone():
-    # (that such a fit searches exactly as before is pinned in test_regressor_scaling.py)
+def test_without_units_the_record_holds_the_walk_and_the_plain_search():
+    # two columns, 100 rows: no structure tests (under 300 rows), the walk of the raw table
     rng = np.random.default_rng(0)
     X = rng.uniform(1, 3, (100, 2))
     m = SymbolicRegressor(**FAST).fit(X, X[:, 0] * X[:, 1] ** 2)
     d = m.decomposition_
-    assert (d["units"], d["note"], d["physical_constants"], d["found_by"]) == (
-        False, "", [], "plain")
-    assert [b["kind"] for b in searched(m)] == ["plain"]
-    assert searched(m)[0]["n_evals"] == m.n_evals_
+    assert (d["units"], d["note"], d["physical_constants"]) == (False, "", [])
+    assert [b["kind"] for b in searched(m)] == ["walk", "plain"]
+    assert sum(b["n_evals"] for b in searched(m)) == m.n_evals_
+    # the walk's share of 6000 evaluations ends within 4 nodes, where x0*x1^2 is
+    walk = searched(m)[0]
+    assert walk["enumeration"]["stop_reason"] == "budget" and walk["n_evals"] <= 0.07 * 6000
+    assert walk["formulas"] == ["x0*x1^2"] and d["found_by"] == "walk"
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -107,7 +107,8 @@ def run(reductions: list[Reduction], make_model: Callable[..., Any], names: Sequ
             found, tags, n_evals = [const(float(c))], [None], 1
         else:
             found, tags, n_evals, seeds = _enumerated(reduction, operators, exact_loss,
-                                                      time_limit, share, y, w, entry)
+                                                      time_limit, max_evals, share, y, w,
+                                                      entry)
         if reduction.n_groups and not found:
             model = make_model(
                 time_limit=None if time_limit is None else share * time_limit,
@@ -223,42 +224,73 @@ def _write_back_operators(operators: Sequence[str] | None, program: Program
 
 
 def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
-                exact_loss: float | None, time_limit: float | None, share: float,
+                exact_loss: float | None, time_limit: float | None,
+                max_evals: int | None, share: float,
                 y: np.ndarray, w: np.ndarray, entry: dict[str, Any]
                 ) -> tuple[list[Program], list[str | None], int, list[Program]]:
-    """Every small formula of the groups, for the target and its output transforms in one
-    walk: ``(exact ones, the transform each came from, evaluations, seeds for the search)``.
-
-    The exact test is the fit's own, on the raw data's scale: a formula is exact when its
-    loss on ``y`` is at most ``exact_loss``; for a transformed target the same tolerance is
-    relative to its own variance (its loss is not the loss on ``y``), and a formula exact
-    there counts only if its inverse is exact on the target too (else it is a seed). The
-    walk ends when the target itself has an exact formula, and a transform's exact formulas
-    are handed on only when the target has none (``c/sqrt(c^2/v^2 - 1)``, from the square,
-    is as small as ``v/sqrt(1 - v^2/c^2)`` but not the law as written). With a time limit
-    the walk takes at most a fifth of the reduction's share (2 s at most); without
-    one it is bounded by size only, so a fit budgeted in evaluations stays reproducible."""
-    from eurisko.evaluate.reference import eval_program
-    from eurisko.search.enumerate import enumerate_targets
-
+    """`walk` on the groups of a reduction of at most `MAX_ENUMERATED_GROUPS` groups, with
+    the fit's exact loss on ``y`` put in the reduced problem's units."""
     if reduction.n_groups > MAX_ENUMERATED_GROUPS:
         return [], [], 0, []
     y_var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
-    t, tw = reduction.target, reduction.weights
+    return walk(reduction.X, reduction.target, reduction.weights, operators,
+                None if exact_loss is None or not y_var > 0
+                else exact_loss * reduction.loss_factor,
+                walk_time(time_limit, share), entry, walk_evals(max_evals, share))
+
+
+WALK_SAMPLE = 32  # rows a walk builds its formulas on (enumerate_targets' n_sample)
+
+
+def walk_evals(max_evals: int | None, share: float) -> float | None:
+    """The walk's evaluation cap, as `walk_time` its seconds: a fifth of its branch's share
+    of the fit's budget (None: no budget)."""
+    return None if max_evals is None else 0.2 * share * max_evals
+
+
+def walk_time(time_limit: float | None, share: float) -> float | None:
+    """The walk's time cap: a fifth of its branch's share of the fit's time, 2 s at most;
+    none without a time limit (the walk is then bounded by size, so a fit budgeted in
+    evaluations stays reproducible)."""
+    return None if time_limit is None else min(2.0, 0.2 * share * time_limit)
+
+
+def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] | None,
+         exact_loss: float | None, time_limit: float | None, entry: dict[str, Any],
+         max_evals: float | None = None
+         ) -> tuple[list[Program], list[str | None], int, list[Program]]:
+    """Every small formula of a table of at most three columns ``X`` for the target ``t``
+    (weights ``tw``) and its output transforms in one walk: ``(exact ones, the transform each
+    came from, evaluations, seeds for a search)``; ``entry["enumeration"]`` records it.
+
+    A formula is exact when its weighted loss on ``t`` is at most ``exact_loss`` (the fit's
+    exact-fit rule in ``t``'s units; None: 1e-14 of ``t``'s variance); for a transformed
+    target the same tolerance is relative to its own variance (its loss is not the loss on
+    ``t``), and a formula exact there counts only if its inverse is exact on ``t`` too (else
+    it is a seed). The walk ends when ``t`` itself has an exact formula, and a transform's
+    exact formulas are handed on only when ``t`` has none (``c/sqrt(c^2/v^2 - 1)``, from the
+    square, is as small as ``v/sqrt(1 - v^2/c^2)`` but not the law as written). ``time_limit``
+    caps the walk's seconds (`walk_time`), ``max_evals`` its evaluations (counted as the
+    fit counts them, in passes over all rows; the same walk on every machine); with neither
+    it is bounded by size only."""
+    from eurisko.evaluate.reference import eval_program
+    from eurisko.search.enumerate import enumerate_targets
+
     t_var = float(np.average((t - np.average(t, weights=tw)) ** 2, weights=tw))
-    # the same absolute loss on y, in the reduced problem's units and relative to its variance
-    tol = 1e-14 if exact_loss is None or not t_var > 0 or not y_var > 0 else \
-        min(1e-6, max(exact_loss * reduction.loss_factor / t_var, 1e-16))
+    tol = 1e-14 if exact_loss is None or not t_var > 0 else \
+        min(1e-6, max(exact_loss / t_var, 1e-16))
     transforms, skipped = output_transforms(t, tw)
     results = enumerate_targets(
-        reduction.X, [v for _, v, _ in transforms], tw, operators=operators, exact_tol=tol,
-        constants=ENUMERATION_CONSTANTS[min(reduction.n_groups, 2)], stop_with_first=True,
-        time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
+        X, [v for _, v, _ in transforms], tw, operators=operators, exact_tol=tol,
+        constants=ENUMERATION_CONSTANTS[min(max(X.shape[1], 1), 2)], stop_with_first=True,
+        time_limit=time_limit, n_sample=WALK_SAMPLE,
+        max_candidates=None if max_evals is None else
+        max(1, int(max_evals * len(t) / min(WALK_SAMPLE, len(t)))))
     found: list[Program] = []
     tags: list[str | None] = []
     seeds: list[Program] = []
     counts: dict[str, int] = {}
-    Zt = np.ascontiguousarray(reduction.X.T)
+    Zt = np.ascontiguousarray(X.T)
     for (name, _, inverse), res in zip(transforms, results, strict=True):
         exact = [inverted(f.program, inverse) for f in res.exact]
         if inverse:  # exact on T(t) is not exact on t: confirm on t
@@ -276,8 +308,7 @@ def _enumerated(reduction: Reduction, operators: Sequence[str] | None,
     if counts.get("identity"):  # the target's own law reads as the law is written
         found, tags = found[:counts["identity"]], tags[:counts["identity"]]
     res = results[0]
-    n_rows = len(t)
-    n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(n_rows, 1))
+    n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(len(t), 1))
     entry["enumeration"] = {"stop_reason": res.stop_reason, "seconds": res.seconds,
                             "max_size": res.max_size_done, "exact": len(found),
                             "transforms": counts, "skipped": skipped}

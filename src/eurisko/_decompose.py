@@ -4,17 +4,23 @@ Before its plain search (and before the dimensionless branches), `SymbolicRegres
 smooth surrogate of the data (`eurisko.physics.separability`) whether the law depends on pairs
 of columns only through their difference (translation symmetry: ``sqrt((x2-x1)^2 +
 (y2-y1)^2)``). Each accepted pair becomes one column and the tests run again on the smaller
-table. The translated problem is then searched: with units, by the dimensional analysis of the
-translated columns (the difference keeps its unit, so ``G*m1*m2/((x2-x1)^2 + ...)`` becomes a
-problem of few groups); without, by an inner search. Without units the table (translated or
-not) is also tested for ``f = g(A) + h(B)`` and ``f = g(A) * h(B)``; an accepted split has each
-part searched on its own and the parts recombined. Every formula found comes back in the user's
+table. Without units pairs of positive columns are also tested for a scaling symmetry (``f``
+depends on them only through ``x_i/x_j``; the poor man's dimensional analysis) on the same
+surrogate, and an accepted pair becomes a ratio column (``m0/sqrt(1 - v^2/c^2)`` is
+``f(m0, v_c)``). The merged problem is then searched: with units, by the dimensional analysis of
+the translated columns (the difference keeps its unit, so ``G*m1*m2/((x2-x1)^2 + ...)`` becomes
+a problem of few groups); without, by the exhaustive walk (`_branches.walk`, with the output
+transforms) when at most three columns remain, else by an inner search. Without units and with
+no symmetry accepted, a table of at most three varying columns is walked as it is, whatever its
+rows (record kind ``"walk"``). Without units the table (merged or not) is also tested for
+``f = g(A) + h(B)`` and ``f = g(A) * h(B)``; an accepted split has each part searched on its
+own and the parts recombined. Every formula found comes back in the user's
 variables as a guess of the plain search, which re-fits and scores it on the raw data, so a
 wrong split costs time and nothing else.
 
 The tests cost a surrogate fit (an RBF on at most 1000 rows) and a few hundred evaluations of
 it per pair; they need 300 rows to judge (the calibration in `eurisko.physics.separability`),
-so smaller tables skip the branch.
+so smaller tables skip them (and only the walk runs).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from eurisko import _branches
+from eurisko.expr.operators import VAR
 from eurisko.expr.printing import to_string
 from eurisko.expr.program import Program
 from eurisko.search.engine import SearchProgress
@@ -37,10 +44,16 @@ MIN_ROWS = 300
 # pairs tested per round: without units every pair is a candidate, so a cap bounds the cost
 MAX_PAIRS = 15
 MAX_PAIRS_WITH_UNITS = 28
+# pairs of positive columns tested for a scaling symmetry per round (without units only)
+MAX_SCALING_PAIRS = 15
 MAX_ROUNDS = 3
 # shares of fit's budget: the translated problem's search, and both parts of a separation
 TRANSLATED_SHARE = 0.35
 SEPARATED_SHARE = 0.3
+# share of fit's time whose fifth (2 s at most) the walk of the raw table may take
+WALK_SHARE = 0.35
+# the walk's best formulas handed to the plain search when none is exact
+WALK_SEEDS = 4
 
 
 def _share(budget: float | None, share: float, spent: float = 0.0) -> float | None:
@@ -79,7 +92,9 @@ def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
 
     ``units`` (one per column of ``X``, constants' columns included) turns on the same-unit
     rule for pairs and the dimensional analysis of the translated table; ``make_model`` gives
-    an inner estimator with fit's settings."""
+    an inner estimator with fit's settings. The record holds, in order, the symmetry tests
+    (kind ``"translation"``), without units the walk of the raw table (``"walk"``), and the
+    separation tests (``"separation"``)."""
     from eurisko.physics.translation import Translated
 
     out = _branches.Branches([], [])
@@ -92,24 +107,31 @@ def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
                 "judge")
     elif len(live) < 2:
         skip = "fewer than 2 varying columns: nothing to split"
-    if skip:
-        out.record += [{"kind": "translation", "skipped": skip, "seconds": 0.0},
-                       {"kind": "separation", "skipped": skip, "seconds": 0.0}]
-        return out, False
     seed = 0 if random_state is None else int(random_state)
     state = _State(out, X, y, w, names, operators, exact_loss, t_start)
     table = Translated.identity(X, names, units)
-    table, surrogate = _translations(table, y, rows, seed, state)
     budget = dict(make_model=make_model, time_limit=time_limit, max_evals=max_evals,
                   loss_threshold=loss_threshold, progress=progress)
-    entry = out.record[-1]
-    if table.X.shape[1] < X.shape[1]:
-        t0 = time.monotonic()
-        _search_translated(table, units, y_unit, y_name, state, entry, **budget)
-        entry["seconds"] = entry["test_seconds"] + time.monotonic() - t0
+    surrogate = None
+    if skip:
+        out.record.append({"kind": "translation", "skipped": skip, "seconds": 0.0})
+    else:
+        table, surrogate = _translations(table, y, rows, seed, state)
+        entry = out.record[-1]
+        if table.X.shape[1] < X.shape[1]:
+            t0 = time.monotonic()
+            _search_translated(table, units, y_unit, y_name, state, entry, **budget)
+            entry["seconds"] = entry["test_seconds"] + time.monotonic() - t0
+    found_before = state.exact
+    if units is None:
+        _raw_walk(live, table.X.shape[1] < X.shape[1], state, time_limit, max_evals)
+    if skip:
+        out.record.append({"kind": "separation", "skipped": skip, "seconds": 0.0})
+        return _done(state), state.exact
     if state.exact:
+        why = "the translated problem" if found_before else "the walk"
         out.record.append({"kind": "separation", "seconds": 0.0,
-                           "skipped": "a formula of the translated problem fits exactly"})
+                           "skipped": f"a formula of {why} fits exactly"})
         return _done(state), True
     if units is not None:
         out.record.append({"kind": "separation", "seconds": 0.0,
@@ -156,14 +178,19 @@ def _done(state: _State) -> _branches.Branches:
 
 def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state: _State
                   ) -> tuple[Any, Any]:
-    """Rounds of translation tests on the table; returns the translated table and the last
-    surrogate of ``y`` itself on it (None when the last one modelled another function of
-    ``y``), which the separation tests reuse."""
+    """Rounds of symmetry tests on the table: translation and, without units, scaling (of
+    positive columns) on one surrogate per round; returns the table with the accepted pairs
+    merged (differences, ratios) and the last surrogate of ``y`` itself on it (None when the
+    last one modelled another function of ``y``), which the separation tests reuse."""
+    import sympy as sp
+
     from eurisko.physics import structure_tests
-    from eurisko.physics.translation import candidate_pairs, disjoint, translate
+    from eurisko.physics.translation import candidate_pairs, disjoint, merge
 
     t0 = time.monotonic()
     entry: dict[str, Any] = {"kind": "translation", "tested": [], "accepted": []}
+    if table.units is None:
+        entry.update(scaling_tested=[], scaling_accepted=[])
     state.out.record.append(entry)
     yr = y[rows]
     surrogate, space = None, "y"
@@ -175,15 +202,24 @@ def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state:
         lunits = None if table.units is None else [table.units[c] for c in live]
         pairs = candidate_pairs(Xr[:, live], lunits,
                                 MAX_PAIRS if lunits is None else MAX_PAIRS_WITH_UNITS)
-        if not pairs:
+        ratios: list[tuple[int, int]] = []
+        if lunits is None:  # with units the dimensional analysis makes the ratios
+            pos = [k for k, c in enumerate(live) if (Xr[:, c] > 0).all()]
+            ratios = [(pos[i], pos[j]) for i, j in
+                      candidate_pairs(Xr[:, [live[k] for k in pos]], None, MAX_SCALING_PAIRS)]
+        if not pairs and not ratios:
             break
         surrogate, space = _surrogate(Xr[:, live], yr, seed)
         entry["surrogate"] = f"{surrogate.description} (of {space})"
         evidence = structure_tests(surrogate, Xr[:, live], kinds=("translation",), pairs=pairs,
-                                   random_state=seed)
+                                   random_state=seed) if pairs else []
+        if ratios:
+            evidence += structure_tests(surrogate, Xr[:, live], kinds=("scaling",),
+                                        pairs=ratios, random_state=seed)
         for ev in evidence:
             i, j = ev.parts[0]
-            entry["tested"].append({
+            key = "tested" if ev.kind == "translation" else "scaling_tested"
+            entry[key].append({
                 "pair": [table.names[live[i]], table.names[live[j]]],
                 "violation": float(ev.violation), "accepted": bool(ev.accepted),
                 **({"reason": ev.reason} if ev.reason else {})})
@@ -191,9 +227,15 @@ def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state:
         chosen = disjoint([(live[ev.parts[0][0]], live[ev.parts[0][1]]) for ev in accepted])
         if not chosen:
             break
+        kind = {(live[ev.parts[0][0]], live[ev.parts[0][1]]): ev.kind
+                for ev in reversed(accepted)}  # the smaller violation wins a pair
         before = set(table.differences)
-        table = translate(table, chosen)
-        entry["accepted"] += [d for d in table.differences if d not in before]
+        table = merge(table, [p for p in chosen if kind[p] == "translation"],
+                      [p for p in chosen if kind[p] == "scaling"])
+        for n, e in zip(table.names, table.expressions, strict=True):
+            d = f"{n} = {sp.sstr(e)}"
+            if not isinstance(e, sp.Symbol) and d not in before:
+                entry["accepted" if isinstance(e, sp.Add) else "scaling_accepted"].append(d)
         surrogate = None  # the table changed: the separation tests need a new one
     entry["columns"] = list(table.names)
     entry["test_seconds"] = entry["seconds"] = time.monotonic() - t0
@@ -227,9 +269,12 @@ def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_n
         entry["note"] = f"no dimensionless form of the translated columns: {note}"
     seeds: list[Program] = []
     if table.X.shape[1] <= _branches.MAX_ENUMERATED_GROUPS:
-        exact, n_evals, seeds = _walk(table.X, state, time_limit, TRANSLATED_SHARE, entry)
-        state.add([table.write_back(p, state.operators) for p in exact], entry, n_evals)
+        exact, tags, n_evals, seeds = _walk(table.X, state, time_limit, max_evals,
+                                            TRANSLATED_SHARE, entry)
+        state.add([table.write_back(p, _branches._write_back_operators(state.operators, p))
+                   for p in exact], entry, n_evals)
         if exact:
+            entry["transform"] = tags[0]
             return
     model = make_model(
         time_limit=_share(time_limit, TRANSLATED_SHARE),
@@ -246,25 +291,55 @@ def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_n
               int(model.n_evals_))
 
 
-def _walk(X: np.ndarray, state: _State, time_limit: float | None, share: float,
-          entry: dict[str, Any]) -> tuple[list[Program], int, list[Program]]:
-    """Every small formula of a table of at most three columns, as the dimensionless branch
-    walks its groups: ``(exact ones, evaluations, the best as seeds)``. The exact test is
-    fit's own; with a time limit the walk takes at most a fifth of the share (2 s at most)."""
-    from eurisko.search.enumerate import enumerate_formulas
-
+def _walk(X: np.ndarray, state: _State, time_limit: float | None, max_evals: int | None,
+          share: float, entry: dict[str, Any]
+          ) -> tuple[list[Program], list[str | None], int, list[Program]]:
+    """`_branches.walk` of a table of at most three columns for the fit's target, with the
+    fit's exact-fit rule: ``(exact ones, their transforms, evaluations, seeds)``."""
     y, w = state.y, state.w
     y_var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
-    tol = 1e-14 if state.exact_loss is None or not y_var > 0 else \
-        min(1e-6, max(state.exact_loss / y_var, 1e-16))
-    res = enumerate_formulas(
-        X, y, w, operators=state.operators, exact_tol=tol,
-        constants=_branches.ENUMERATION_CONSTANTS[min(X.shape[1], 2)],
-        time_limit=None if time_limit is None else min(2.0, 0.2 * share * time_limit))
-    entry["enumeration"] = {"stop_reason": res.stop_reason, "seconds": res.seconds,
-                            "max_size": res.max_size_done, "exact": len(res.exact)}
-    n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(len(y), 1))
-    return [f.program for f in res.exact], n_evals, [f.program for f in res.best]
+    return _branches.walk(X, y, w, state.operators,
+                          state.exact_loss if y_var > 0 else None,
+                          _branches.walk_time(time_limit, share), entry,
+                          _branches.walk_evals(max_evals, share))
+
+
+def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | None,
+              max_evals: int | None) -> None:
+    """Without units, the walk of the user's table when it has at most three varying columns
+    (record kind ``"walk"``): the exact formulas, or when none is exact the best as seeds, go
+    to the plain search as guesses. After an accepted symmetry the merged table is walked
+    instead (in the translation entry), and so is recorded as skipped here."""
+    entry: dict[str, Any] = {"kind": "walk"}
+    state.out.record.append(entry)
+    if merged:
+        entry.update(skipped="the table after the accepted symmetries is walked instead "
+                             "(see the translation entry)", seconds=0.0)
+        return
+    if not live or len(live) > _branches.MAX_ENUMERATED_GROUPS:
+        entry.update(skipped=f"{len(live)} varying columns: the walk takes 1 to "
+                             f"{_branches.MAX_ENUMERATED_GROUPS}", seconds=0.0)
+        return
+    t0 = time.monotonic()
+    entry["columns"] = [state.names[c] for c in live]
+    exact, tags, n_evals, seeds = _walk(state.X[:, live], state, time_limit, max_evals,
+                                        WALK_SHARE, entry)
+    where = np.asarray(live)
+
+    def back(p: Program) -> Program:  # columns of the walked table -> the user's
+        args = p.args.copy()
+        is_var = p.codes == VAR
+        args[is_var] = where[args[is_var]]
+        return Program(p.codes.copy(), args, p.consts.copy())
+
+    if not exact:  # the seeds of lowest loss on the raw data, whatever their size
+        seeds = [back(p) for p in seeds]
+        losses = [_branches.raw_loss(p, state.X, state.y, state.w) for p in seeds]
+        seeds = [seeds[k] for k in np.argsort(losses, kind="stable")[:WALK_SEEDS]]
+    state.add([back(p) for p in exact] or seeds, entry, n_evals)
+    if exact:
+        entry["transform"] = tags[0]
+    entry["seconds"] = time.monotonic() - t0
 
 
 def _separation(table: Any, y: np.ndarray, rows: np.ndarray, surrogate: Any, seed: int,

@@ -31,6 +31,7 @@ _SAVED_PARAMS = (
     "operators", "max_size", "population_size", "n_islands", "n_jobs", "time_limit",
     "max_evals", "loss_threshold", "exact_fit_tol", "linear_scaling", "parsimony",
     "optimize_probability", "lm_rows", "migration_interval", "random_state", "checkpoint_every",
+    "decompose",
 )
 
 
@@ -161,6 +162,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         hear from the others after every epoch all chase the same near-miss; on the Feynman
         tuning runs (seeds 1-6 at 30 s, not the benchmark's seed 0) 10 found 14 of 18 hard
         cases where 1 found 4 (docs/history.md#migration-interval-tuning-runs).
+    decompose : bool, default True
+        Before the plain search, test the data for symmetries and separability and walk small
+        tables exhaustively (`decomposition_`; with units, the dimensionless problems run
+        either way). ``False`` searches the raw data only, as a plain genetic search does.
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
@@ -222,6 +227,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         optimize_probability: float = 1.0,
         lm_rows: int | None = 256,
         migration_interval: int = 10,
+        decompose: bool = True,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,
@@ -243,6 +249,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.optimize_probability = optimize_probability
         self.lm_rows = lm_rows
         self.migration_interval = migration_interval
+        self.decompose = decompose
         self.random_state = random_state
         self.warm_start = warm_start
         self.run_dir = run_dir
@@ -287,6 +294,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                      what="seconds")
         check_int(self.random_state, "random_state", low=0, none_ok=True)
         check_bool(self.warm_start, "warm_start")
+        check_bool(self.decompose, "decompose")
         return SearchConfig(
             operators=ops, max_size=max_size, population_size=population_size,
             n_islands=8 * n_jobs if n_islands is None else n_islands, parsimony=parsimony,
@@ -397,7 +405,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         seeds = _parsed_guesses(guesses, names)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         split, exact = _branches.Branches([], []), False
-        if state is None and getattr(self, "_decompose", True):
+        if state is None and self.decompose:
             split, exact = _decompose.run(
                 Xv, yv, w, names, units, y_unit, y_name, self._inner_model, config.operators,
                 self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress,
@@ -459,10 +467,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         no decomposition branch of its own (the outer fit has tested the structure, and an
         inner fit testing again would spend its share on the same surrogate)."""
         params = self.get_params()
-        params.update(run_dir=None, warm_start=False, verbose=False, **overrides)
-        model = type(self)(**params)
-        model._decompose = False
-        return model
+        params.update(run_dir=None, warm_start=False, verbose=False, decompose=False,
+                      **overrides)
+        return type(self)(**params)
 
     def _with_constants(self, Xv: np.ndarray) -> np.ndarray:
         """The user's columns and, after them, one column per physical constant."""

@@ -212,3 +212,17 @@ def test_stop_with_first_ends_the_walk_when_the_first_target_is_exact():
     # a constant first target is exact at once: nothing is walked for the others
     const = enumerate_targets(z[:, None], [np.ones(30), y], stop_with_first=True)
     assert const[1].sizes == [] and const[1].exact == [] and const[0].exact
+
+
+def test_a_candidate_budget_bounds_the_walk_the_same_way_every_time():
+    z = np.linspace(0.1, 0.67, 40)
+    y = np.exp(z) * np.sin(3 * z) + z**3  # nothing small is exact: the walk would go on
+    full = enumerate_formulas(z[:, None], y, max_size=6)
+    budget = sum(s.n_candidates for s in full.sizes[:4]) + 10
+    a = enumerate_formulas(z[:, None], y, max_size=6, max_candidates=budget)
+    b = enumerate_formulas(z[:, None], y, max_size=6, max_candidates=budget)
+    assert a.stop_reason == "budget" and sum(s.n_candidates for s in a.sizes) <= budget
+    assert [s.n_candidates for s in a.sizes] == [s.n_candidates for s in b.sizes]
+    assert a.max_size_done == 4 < full.max_size_done
+    with pytest.raises(ValueError, match="max_candidates"):
+        enumerate_formulas(z[:, None], y, max_candidates=0)

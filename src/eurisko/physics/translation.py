@@ -1,4 +1,4 @@
-"""Differences of columns as columns: the data after a translation symmetry, and the way back.
+"""Differences (and ratios) of columns as columns: the data after a symmetry, and the way back.
 
 When ``f`` depends on ``x_i`` and ``x_j`` only through ``x_j - x_i`` (`translation_symmetry`),
 the two columns become one, and a law of d variables becomes one of d - 1 (with units, the
@@ -6,7 +6,8 @@ difference keeps its unit, so the dimensional analysis on the translated columns
 group fewer). `candidate_pairs` says which pairs are worth a test, `translate` makes the new
 table (each column with its expression in the user's variables, so translations compose), and
 `Translated.write_back` turns a formula found on it into one in the user's variables, for the
-caller to re-fit and score on the raw data.
+caller to re-fit and score on the raw data. A scaling symmetry (``f`` depends on ``x_i`` and
+``x_j`` only through ``x_i / x_j``) makes a ratio column the same way (`scale`, `merge`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from eurisko.expr.parser import identifiers
 from eurisko.expr.program import Program
 from eurisko.expr.sympy_bridge import from_sympy, to_sympy
 
-__all__ = ["Translated", "candidate_pairs", "translate"]
+__all__ = ["Translated", "candidate_pairs", "merge", "scale", "translate"]
 
 
 def candidate_pairs(X: np.ndarray, units: Sequence[object] | None = None,
@@ -83,7 +84,7 @@ class Translated:
 
     @property
     def differences(self) -> list[str]:
-        """The columns that are differences, as text: ``["x2 - x1"]``."""
+        """The columns that are differences or ratios, as text: ``["x2_x1 = -x1 + x2"]``."""
         return [f"{n} = {sp.sstr(e)}" for n, e in zip(self.names, self.expressions, strict=True)
                 if not isinstance(e, sp.Symbol)]
 
@@ -112,23 +113,46 @@ def translate(table: Translated, pairs: Sequence[tuple[int, int]]) -> Translated
     The difference takes the place of ``x_i``, ``x_j`` goes, and the new column is named
     ``<x_j>_<x_i>`` (an identifier the parser reads, none of the other names or the user's).
     """
-    pairs = disjoint(pairs)
-    if not pairs:
+    return merge(table, pairs, [])
+
+
+def scale(table: Translated, pairs: Sequence[tuple[int, int]]) -> Translated:
+    """``table`` with each pair ``(i, j)`` (disjoint pairs) merged into ``x_i / x_j``: the
+    table after a scaling symmetry. The ratio takes the place of ``x_i``, ``x_j`` goes, and
+    the new column is named ``<x_i>_<x_j>`` (``v_c`` for ``v/c``)."""
+    return merge(table, [], pairs)
+
+
+def merge(table: Translated, differences: Sequence[tuple[int, int]],
+          ratios: Sequence[tuple[int, int]]) -> Translated:
+    """`translate` and `scale` at once: ``(i, j)`` in ``differences`` becomes ``x_j - x_i``,
+    in ``ratios`` ``x_i / x_j``; a pair that shares a column with one before it (differences
+    first) is left out."""
+    chosen = disjoint([*differences, *ratios])
+    kinds = {p: ("difference" if p in differences else "ratio") for p in chosen}
+    if not chosen:
         return table
-    merged = {i: j for i, j in pairs}
+    merged = {i: j for i, j in chosen}
     dropped = set(merged.values())
     keep = [c for c in range(table.X.shape[1]) if c not in dropped]
     taken = [table.names[c] for c in keep if c not in merged] + list(table.variable_names)
-    new_names = identifiers([f"{table.names[j]}_{table.names[i]}" for i, j in pairs], taken)
-    named = dict(zip([i for i, _ in pairs], new_names, strict=True))
+    wanted = [f"{table.names[j]}_{table.names[i]}" if kinds[(i, j)] == "difference"
+              else f"{table.names[i]}_{table.names[j]}" for i, j in chosen]
+    new_names = identifiers(wanted, taken)
+    named = dict(zip([i for i, _ in chosen], new_names, strict=True))
     X = table.X[:, keep].copy()
     names, exprs, units = [], [], []
     for k, c in enumerate(keep):
         if c in merged:
             j = merged[c]
-            X[:, k] = table.X[:, j] - table.X[:, c]
+            if kinds[(c, j)] == "difference":
+                X[:, k] = table.X[:, j] - table.X[:, c]
+                exprs.append(table.expressions[j] - table.expressions[c])
+            else:
+                with np.errstate(all="ignore"):
+                    X[:, k] = table.X[:, c] / table.X[:, j]
+                exprs.append(table.expressions[c] / table.expressions[j])
             names.append(named[c])
-            exprs.append(table.expressions[j] - table.expressions[c])
         else:
             names.append(table.names[c])
             exprs.append(table.expressions[c])

@@ -87,8 +87,9 @@ class EnumerationResult:
     sizes : one `SizeStats` per size enumerated, in order.
     stop_reason : why the enumeration stopped: ``"max_size"`` (all sizes done),
         ``"exact"`` (``stop_at_exact`` and a size held an exact formula), ``"time_limit"``
-        (cut short: see ``timed_out``) or ``"memory"`` (the table of distinct formulas
-        outgrew its bound, so larger formulas could not all be built).
+        (cut short: see ``timed_out``), ``"budget"`` (``max_candidates`` reached) or
+        ``"memory"`` (the table of distinct formulas outgrew its bound, so larger formulas
+        could not all be built).
     seconds : wall-clock time of the whole call.
     n_sample : rows of the subsample the formulas were built and screened on.
     """
@@ -125,6 +126,7 @@ def enumerate_formulas(
     n_sample: int = 32,
     stop_at_exact: bool = True,
     random_state: int | None = 0,
+    max_candidates: int | None = None,
 ) -> EnumerationResult:
     """Every formula of up to ``max_size`` nodes over the columns of ``X``; the exact ones.
 
@@ -152,6 +154,9 @@ def enumerate_formulas(
         are fewer. Two formulas that agree on these rows to about 1e-10 count as one.
     stop_at_exact : stop after the first size where an exact formula was found.
     random_state : seed of the subsample draw.
+    max_candidates : stop once this many candidate formulas were built (``stop_reason``
+        ``"budget"``); unlike ``time_limit``, the same on every machine, so that a caller's
+        budget in evaluations gives the same walk everywhere. None: no bound.
 
     Returns
     -------
@@ -171,7 +176,8 @@ def enumerate_formulas(
     ([1, 2, 3, 4, 5, 6], [1, 7, 43])
     """
     return enumerate_targets(X, [y], w, operators, max_size, time_limit, exact_tol, n_best,
-                             constants, n_sample, stop_at_exact, random_state)[0]
+                             constants, n_sample, stop_at_exact, random_state,
+                             max_candidates=max_candidates)[0]
 
 
 def enumerate_targets(
@@ -188,6 +194,7 @@ def enumerate_targets(
     stop_at_exact: bool = True,
     random_state: int | None = 0,
     stop_with_first: bool = False,
+    max_candidates: int | None = None,
 ) -> list[EnumerationResult]:
     """`enumerate_formulas` for several targets in one walk: one `EnumerationResult` each.
 
@@ -220,6 +227,8 @@ def enumerate_targets(
     stop_at_exact = check_bool(stop_at_exact, "stop_at_exact")
     random_state = check_int(random_state, "random_state", low=0, none_ok=True)
     stop_with_first = check_bool(stop_with_first, "stop_with_first")
+    max_candidates = check_int(max_candidates, "max_candidates", low=1, none_ok=True,
+                               what="formulas")
     consts = _check_constants(constants)
 
     t0 = time.monotonic()
@@ -242,7 +251,7 @@ def enumerate_targets(
     walked = _enumerate(
         _Table(X[rows], consts, ops), _Scorer(Y[rows][:, todo], w[rows]),
         [Dataset.from_arrays(X, Y[:, j], w) for j in todo], ops, max_size, deadline,
-        exact_tol, n_best, stop_at_exact, stop_with_first and todo[0] == 0, t0)
+        exact_tol, n_best, stop_at_exact, stop_with_first and todo[0] == 0, t0, max_candidates)
     for j, (exact, best, stats, stop_reason, seconds) in zip(todo, walked, strict=True):
         # exact losses are rounding noise: among equals, fewer minus signs read better
         exact = _unique(sorted(exact, key=lambda f: (f.program.complexity(),
@@ -259,7 +268,8 @@ def enumerate_targets(
 
 def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[str, ...],
                max_size: int, deadline: float | None, exact_tol: float, n_best: int,
-               stop_at_exact: bool, stop_with_first: bool, t0: float
+               stop_at_exact: bool, stop_with_first: bool, t0: float,
+               max_candidates: int | None = None
                ) -> list[tuple[list[Found], list[Found], list[SizeStats], str, float]]:
     """Size by size: build, screen on the subsample, verify on all rows; per target
     ``(exact, best, sizes, stop_reason, seconds)``."""
@@ -272,6 +282,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
     stats: list[SizeStats] = []
     ended: list[tuple[int, str, float] | None] = [None] * k  # (sizes, reason, seconds)
     stop_reason = "max_size"
+    n_built = 0
     with np.errstate(all="ignore"):
         for size in range(1, max_size + 1):
             ts = time.monotonic()
@@ -289,6 +300,10 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                 if deadline is not None and time.monotonic() > deadline:
                     complete, stop_reason = False, "time_limit"
                     break
+                if max_candidates is not None and n_built + len(chunk.left) > max_candidates:
+                    complete, stop_reason = False, "budget"
+                    break
+                n_built += len(chunk.left)
                 n_cand += len(chunk.left)
                 nmse, rms, ok = scorer.score(chunk.vals)
                 if chunk.mag is not None:  # f - g where f ~ g: rounding noise around zero
