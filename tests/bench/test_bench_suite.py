@@ -239,7 +239,9 @@ def test_tiny_suite_end_to_end(tmp_path):
         assert math.isclose(r2_score(split.y_test, pred), rec["r2_test"], abs_tol=1e-6)
         assert rec["accuracy_solution"] == (rec["r2_test"] > 0.999)
         assert check_recovery(model, p.formula, 20, ranges=p.ranges).exact == rec["exact"]
-        assert rec["size"] >= 1 and rec["n_evals"] >= 8000 and rec["n_train"] == 750
+        # the whole budget is spent, unless the law was found and the exact-fit rule stopped
+        assert rec["size"] >= 1 and rec["n_train"] == 750
+        assert rec["n_evals"] >= 8000 or (rec["exact"] and 0 < rec["n_evals"] < 8000)
 
     from eurisko.report.bench import load_bench, summary_table, write_bench_report
 
