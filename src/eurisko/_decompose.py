@@ -82,6 +82,12 @@ def _surrogate(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, str]:
     return best
 
 
+def skipped(reason: str) -> _branches.Branches:
+    """The branch's record when it does not run at all, with the reason."""
+    return _branches.Branches([], [{"kind": kind, "skipped": reason, "seconds": 0.0}
+                                   for kind in ("translation", "walk", "separation")])
+
+
 def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
         units: Sequence[Any] | None, y_unit: Any, y_name: str,
         make_model: Callable[..., Any], operators: Sequence[str] | None,

@@ -405,7 +405,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         seeds = _parsed_guesses(guesses, names)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         split, exact = _branches.Branches([], []), False
-        if state is None and self.decompose:
+        if state is None and self.decompose and not scaling.identity:
+            split = _decompose.skipped(
+                "values beyond ordinary magnitudes: the structure tests and the walk run on "
+                "tables the search needs no scaling for")
+        elif state is None and self.decompose:
             split, exact = _decompose.run(
                 Xv, yv, w, names, units, y_unit, y_name, self._inner_model, config.operators,
                 self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress,
