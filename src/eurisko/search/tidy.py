@@ -9,7 +9,8 @@ rounds constants) wants it, each kept only where the data show it loses nothing.
   tells them apart (and takes ``|c|`` out of ``sqrt(c^2*X)``), so an exact checker rejects the
   first form of the law; the rewrite is kept when it is no larger.
 - Positive forms: ``I2*sqrt(I1/I2)`` is ``sqrt(I1*I2)``, ``y*sqrt(x^2/y^2 + 1)`` is
-  ``sqrt(x^2 + y^2)`` and ``-log(V1/V2)`` is ``log(V2/V1)`` where the variables are positive,
+  ``sqrt(x^2 + y^2)``, ``-log(V1/V2)`` is ``log(V2/V1)`` and ``exp(-(log(s^2) + x^2)/2)`` is
+  ``exp(-x^2/2)/s`` where the variables are positive,
   as physical data mostly are. Over the reals the pairs differ (an exact checker rejects the
   first of each), so the rewrite is tried on every formula and kept only when it is smaller and
   the data give it the same loss: a variable negative on some row changes the loss.
@@ -133,8 +134,9 @@ def reciprocal_roots(program: Program, operators: Sequence[str] | None) -> Progr
 
 def positive_form(program: Program, operators: Sequence[str] | None) -> Program | None:
     """``program`` rewritten as if every variable were positive (factors moved into a root,
-    powers merged, ``-log(A)`` as ``log(1/A)``) when that has fewer nodes; else None. The
-    caller's loss check on the data decides whether the variables are positive there."""
+    powers merged, ``-log(A)`` as ``log(1/A)``, logarithms out of exponentials) when that
+    has fewer nodes, or as many and fewer operations; else None. The caller's loss check on
+    the data decides whether the variables are positive there."""
     import sympy as sp
 
     from eurisko.expr.sympy_bridge import from_sympy, to_sympy
@@ -147,14 +149,18 @@ def positive_form(program: Program, operators: Sequence[str] | None) -> Program 
             return None
         pos = {s: sp.Symbol(s.name, positive=True) for s in e.free_symbols}
         # SymPy splits sqrt(a*b) of positive symbols on sight: merge back over the reals
-        f = _log_flipped(_absorbed(e.xreplace(pos)))
+        f = _log_flipped(_absorbed(_exp_logs(e.xreplace(pos))))
         f = sp.powsimp(f.xreplace({v: k for k, v in pos.items()}), force=True)
-        if f == e or f.has(sp.zoo, sp.nan, sp.oo, sp.I):
+        if f.has(sp.zoo, sp.nan, sp.oo, sp.I):
             return None
         q = simplify(from_sympy(f, operators=operators), operators)
+        # smaller, or as small with fewer operations in SymPy's view (no Abs, no log)
+        if len(q) < len(program) or (len(q) == len(program) and f != e
+                                     and sp.count_ops(f) < sp.count_ops(e)):
+            return q
     except (ValueError, TypeError, RecursionError, OverflowError, ZeroDivisionError):
         return None
-    return q if len(q) < len(program) else None
+    return None
 
 
 def exp_roots(program: Program, operators: Sequence[str] | None) -> Program | None:
@@ -178,6 +184,25 @@ def exp_roots(program: Program, operators: Sequence[str] | None) -> Program | No
         return None
     # one node more is fine: 1/sqrt(exp(u)) folds the sign that exp(-u/2) spells out
     return q if len(q) <= len(program) + 1 else None
+
+
+def _exp_logs(e):
+    """``exp(a*log(u) + v)`` as ``u^a * exp(v)`` (``u > 0``), a power whose exponent is a
+    whole or half number written exactly: the log transform's ``exp(-(log(s^2) + x^2)/2)`` is
+    ``exp(-x^2/2)/s``."""
+    import sympy as sp
+
+    def split(x):
+        terms = sp.Add.make_args(sp.expand(x.args[0], mul=True, multinomial=False,
+                                           power_exp=False, log=False))
+        if not any(t.has(sp.log) for t in terms):
+            return x
+        return sp.Mul(*[sp.exp(t) for t in terms])
+
+    e = e.replace(lambda x: isinstance(x, sp.exp) and x.args[0].has(sp.log), split)
+    return e.replace(
+        lambda x: x.is_Pow and x.exp.is_Float and float(2 * x.exp).is_integer(),
+        lambda x: x.base ** sp.Rational(int(2 * x.exp), 2))
 
 
 def _absorbed(e):
