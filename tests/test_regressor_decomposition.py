@@ -29,19 +29,19 @@ def test_a_distance_is_found_on_the_differences_of_its_coordinates():
     m = SymbolicRegressor(n_jobs=1, random_state=0, time_limit=15).fit(df, law(df))
     fresh = pd.DataFrame(rng.uniform(1, 5, (1000, 4)), columns=cols)
     np.testing.assert_allclose(m.predict(fresh), law(fresh), rtol=1e-9)
-    t = entry(m, "translation")
+    t = entry(m, "symmetry")
     assert t["accepted"] == ["x2_x1 = -x1 + x2", "y2_y1 = -y1 + y2"]
     assert t["columns"] == ["x2_x1", "y2_y1"]
     assert {tuple(p["pair"]) for p in t["tested"] if p["accepted"]} == {("x1", "x2"),
                                                                        ("y1", "y2")}
-    assert m.decomposition_["found_by"] == "translation"
+    assert m.decomposition_["found_by"] == "symmetry"
 
 
 def test_a_law_without_the_symmetry_is_not_translated():
     rng = np.random.default_rng(1)
     X = rng.uniform(1, 5, (400, 2))
     m = SymbolicRegressor(**FAST).fit(X, X[:, 0] * X[:, 1] + X[:, 1] ** 2)
-    t = entry(m, "translation")
+    t = entry(m, "symmetry")
     assert [p["pair"] for p in t["tested"]] == [["x0", "x1"]]
     assert t["accepted"] == [] and not t["tested"][0]["accepted"]
     assert t["columns"] == ["x0", "x1"] and "searches" not in t
@@ -55,15 +55,15 @@ def test_with_units_only_columns_of_one_unit_are_paired():
     v = (df["b"] - df["a"]) / df["t"]
     m = SymbolicRegressor(**FAST).fit(df, df["m"] * v, X_units=["m", "m", "s", "kg"],
                                       y_units="kg*m/s")
-    t = entry(m, "translation")
+    t = entry(m, "symmetry")
     assert [p["pair"] for p in t["tested"]] == [["a", "b"]]
     assert t["accepted"] == ["b_a = -a + b"]
     # the translated table has one group fewer: m*(b - a)/t is one constant times the scale
     assert t["searches"][0]["kind"] == "dimensionless"
     assert entry(m, "separation")["skipped"] == "a formula of the translated problem fits exactly"
-    assert m.decomposition_["found_by"] == "translation"
+    assert m.decomposition_["found_by"] == "symmetry"
     assert [b["kind"] for b in m.decomposition_["branches"]] == [
-        "translation", "separation", "plain"]  # the untranslated groups need no search
+        "symmetry", "separation", "plain"]  # the untranslated groups need no search
     assert m.pareto_front_["r2"].iloc[m.best_index_] > 1 - 1e-12
 
 
@@ -74,8 +74,8 @@ def test_the_branch_is_skipped_on_small_tables(rows, cols, why):
     m = SymbolicRegressor(**FAST).fit(X, np.exp(X[:, 0] - X[:, -1] ** 2))
     kinds = [b["kind"] for b in m.decomposition_["branches"]]
     # the walk of the raw table (without units) needs no rows to judge: it runs between them
-    assert kinds == ["translation", "walk", "separation", "plain"]
-    for b in (entry(m, "translation"), entry(m, "separation")):
+    assert kinds == ["symmetry", "walk", "separation", "plain"]
+    for b in (entry(m, "symmetry"), entry(m, "separation")):
         assert why in b["skipped"] and "tested" not in b
     assert "skipped" not in entry(m, "walk") and "enumeration" in entry(m, "walk")
 
@@ -106,19 +106,19 @@ def test_a_scaling_symmetry_makes_a_ratio_column_without_units():
     m0, v, c = sp.symbols("m0 v c", positive=True)
     got = m.sympy().subs({s: sp.Symbol(s.name, positive=True) for s in m.sympy().free_symbols})
     assert sp.simplify(got - m0 / sp.sqrt(1 - v**2 / c**2)) == 0, got
-    t = entry(m, "translation")
+    t = entry(m, "symmetry")
     assert t["scaling_accepted"] == ["v_c = v/c"] and t["accepted"] == []
     assert t["columns"] == ["m0", "v_c"]
     assert [p["pair"] for p in t["scaling_tested"] if p["accepted"]] == [["v", "c"]]
     assert entry(m, "walk")["skipped"].startswith("the table after the accepted symmetries")
-    assert m.decomposition_["found_by"] == "translation" and m.stop_reason_ == "exact fit"
+    assert m.decomposition_["found_by"] == "symmetry" and m.stop_reason_ == "exact fit"
 
 
 def test_a_law_without_scaling_symmetry_gets_no_ratio_column():
     rng = np.random.default_rng(6)
     X = rng.uniform(1, 5, (400, 2))
     m = SymbolicRegressor(**FAST).fit(X, X[:, 0] + X[:, 1] ** 2)
-    t = entry(m, "translation")
+    t = entry(m, "symmetry")
     assert [p["pair"] for p in t["scaling_tested"]] == [["x0", "x1"]]
     assert t["scaling_accepted"] == [] and t["columns"] == ["x0", "x1"]
     assert "enumeration" in entry(m, "walk")  # the raw table is walked instead

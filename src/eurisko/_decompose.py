@@ -85,7 +85,7 @@ def _surrogate(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, str]:
 def skipped(reason: str) -> _branches.Branches:
     """The branch's record when it does not run at all, with the reason."""
     return _branches.Branches([], [{"kind": kind, "skipped": reason, "seconds": 0.0}
-                                   for kind in ("translation", "walk", "separation")])
+                                   for kind in ("symmetry", "walk", "separation")])
 
 
 def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
@@ -99,8 +99,8 @@ def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
     ``units`` (one per column of ``X``, constants' columns included) turns on the same-unit
     rule for pairs and the dimensional analysis of the translated table; ``make_model`` gives
     an inner estimator with fit's settings. The record holds, in order, the symmetry tests
-    (kind ``"translation"``), without units the walk of the raw table (``"walk"``), and the
-    separation tests (``"separation"``)."""
+    (kind ``"symmetry"``: translations and, without units, ratios), without units the walk of
+    the raw table (``"walk"``), and the separation tests (``"separation"``)."""
     from eurisko.physics.translation import Translated
 
     out = _branches.Branches([], [])
@@ -120,7 +120,7 @@ def run(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
                   loss_threshold=loss_threshold, progress=progress)
     surrogate = None
     if skip:
-        out.record.append({"kind": "translation", "skipped": skip, "seconds": 0.0})
+        out.record.append({"kind": "symmetry", "skipped": skip, "seconds": 0.0})
     else:
         table, surrogate = _translations(table, y, rows, seed, state)
         entry = out.record[-1]
@@ -194,7 +194,7 @@ def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state:
     from eurisko.physics.translation import candidate_pairs, disjoint, merge
 
     t0 = time.monotonic()
-    entry: dict[str, Any] = {"kind": "translation", "tested": [], "accepted": []}
+    entry: dict[str, Any] = {"kind": "symmetry", "tested": [], "accepted": []}
     if table.units is None:
         entry.update(scaling_tested=[], scaling_accepted=[])
     state.out.record.append(entry)
@@ -314,13 +314,14 @@ def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | 
               max_evals: int | None) -> None:
     """Without units, the walk of the user's table when it has at most three varying columns
     (record kind ``"walk"``): the exact formulas, or when none is exact the best as seeds, go
-    to the plain search as guesses. After an accepted symmetry the merged table is walked
-    instead (in the translation entry), and so is recorded as skipped here."""
+    to the plain search as guesses. After an accepted symmetry whose merged table gave an
+    exact formula, it is recorded as skipped; when that table gave none, the user's table is
+    walked too (a symmetry accepted in error must not cost the small law its walk)."""
     entry: dict[str, Any] = {"kind": "walk"}
     state.out.record.append(entry)
-    if merged:
-        entry.update(skipped="the table after the accepted symmetries is walked instead "
-                             "(see the translation entry)", seconds=0.0)
+    if merged and state.exact:
+        entry.update(skipped="the table after the accepted symmetries gave an exact formula "
+                             "(see the symmetry entry)", seconds=0.0)
         return
     if not live or len(live) > _branches.MAX_ENUMERATED_GROUPS:
         entry.update(skipped=f"{len(live)} varying columns: the walk takes 1 to "

@@ -363,14 +363,14 @@ def _print_decomposition(console: Console, d: dict[str, Any]) -> None:
             console.print(f"units:    {b['problem']}: {b['n_evals']:,} evaluations in "
                           f"{b['seconds']:.1f} s, best loss {b['best_loss']:.4g}",
                           highlight=False, markup=False, soft_wrap=True)
-        elif b.get("kind") in ("translation", "separation") and b.get("accepted"):
+        elif b.get("kind") in ("symmetry", "separation") and b.get("accepted"):
             what = b["accepted"] if isinstance(b["accepted"], str) else \
                 ", ".join(b["accepted"])
             console.print(f"split:    {b['kind']} {what}: {b.get('n_evals', 0):,} evaluations "
                           f"in {b['seconds']:.1f} s, best loss "
                           f"{b.get('best_loss', float('inf')):.4g}",
                           highlight=False, markup=False, soft_wrap=True)
-    if any(b.get("kind") == "dimensionless" or (b.get("kind") in ("translation", "separation")
+    if any(b.get("kind") == "dimensionless" or (b.get("kind") in ("symmetry", "separation")
                                                  and b.get("accepted"))
            for b in d.get("branches", [])):
         console.print(f"          the selected formula's accuracy came from the "
