@@ -322,12 +322,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         columns (``["c", "h"]`` from pint's table, or ``{"c0": (3e8, "m/s")}``): they join the
         columns with their units and appear in the formulas by name.
 
-        On 300 rows or more, the fit first tests the data for structure on a smooth
-        surrogate (``eurisko._decompose``): columns that enter only as a difference
-        (``x2 - x1``) are merged and the smaller problem searched, and a law of the form
-        ``g(A) + h(B)`` or ``g(A) * h(B)`` (without units) has its parts searched apart; what
-        they find are guesses of the plain search, scored on the raw data. See
-        `decomposition_`.
+        Unless ``decompose=False``, the fit first looks for structure
+        (``eurisko._decompose``): on 300 rows or more a smooth surrogate of the data says
+        whether columns enter only as a difference (``x2 - x1``) or, without units, a ratio
+        (``v/c``), which are merged and the smaller problem searched, and whether the law is
+        ``g(A) + h(B)`` or ``g(A) * h(B)`` (without units), whose parts are searched apart;
+        without units a table of at most three columns is walked exhaustively, with ``y``'s
+        square, inverse, logarithm and sine. What they find are guesses of the plain search,
+        scored on the raw data. See `decomposition_`.
 
         ``guesses``: formulas to start from (text such as ``"m_0/sqrt(1 - v^2/c^2)"`` in the
         column names, or `Program`s): every island starts with them, their constants are
