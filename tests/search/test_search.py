@@ -503,3 +503,42 @@ def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():
     kept, losses = tidied([form], np.array([1e-20]), lambda ps: np.full(len(ps), 1e-3),
                           lambda old: old * (1 + 1e-6), DEFAULT_OPERATORS)
     assert kept[0] is form and losses[0] == 1e-20
+
+
+def test_noisy_constants_snap_where_the_data_cannot_tell_them_apart():
+    from eurisko.evaluate.reference import NumpyBackend
+    from eurisko.expr.parser import parse
+    from eurisko.expr.printing import to_string
+    from eurisko.expr.program import ProgramBatch
+    from eurisko.expr.short_numbers import short_candidates
+    from eurisko.search.front import snapped_by_evidence
+
+    assert short_candidates(6.283005, 0.01)[0] == 2 * np.pi  # 2*pi before 44/7
+    assert short_candidates(0.33442, 0.01)[0] == 1 / 3 and short_candidates(0.2, 1e-6) == [0.2]
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (750, 2))
+    names = ["x0", "x1"]
+    be = NumpyBackend()
+
+    def run(law, found, noise):
+        y = law(X) * (1 + noise * rng.normal(size=len(X)))
+        data = Dataset.from_arrays(X, y)
+        p = parse(found, names)
+        loss = float(be.losses(ProgramBatch.from_programs([p]), data, False).loss[0])
+        out, losses = snapped_by_evidence([p], np.array([loss]), data, be)
+        return to_string(out[0], names), losses[0], loss
+
+    # 1% noise: the law's constants come back (sin(2*pi*x0*x1)^2 fitted as 6.283005, x0 + 1
+    # as 1.00067 + x0, a stray 0.0021 term)
+    law = lambda X: np.sin(2 * np.pi * X[:, 0] / X[:, 1]) ** 2 + X[:, 0] + 1  # noqa: E731
+    text, new, old = run(law, "sin(6.283005*x0/x1)^2 + 1.00067*x0 + 0.99812 + 0.0021*x1", 0.01)
+    assert text == "sin(6.283185307179586*x0/x1)^2 + x0 + 1", text
+    assert new <= old * 1.01  # (the given constants were not fitted to these rows)
+    # exact data: a constant near a short number is not taken for it
+    law = lambda X: 1.005 * X[:, 0] * X[:, 1]  # noqa: E731
+    text, new, old = run(law, "1.005*x0*x1", 0.0)
+    assert text == "1.005*x0*x1" and new == old
+    # noisy data that still tell 1.05 from 1: kept
+    law = lambda X: 1.05 * X[:, 0] * X[:, 1]  # noqa: E731
+    text, _, _ = run(law, "1.0502*x0*x1", 0.001)
+    assert text.startswith("1.05"), text

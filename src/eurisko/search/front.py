@@ -77,6 +77,7 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
                                        backend, operators)
     candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
                                             backend)
+    candidates, losses = snapped_by_evidence(candidates, losses, data, backend, operators)
     y_var = _weighted_var(data)
     candidates, losses = tidied(
         candidates, losses,
@@ -176,6 +177,80 @@ def _pinned_fits(programs: list[Program], trials: list[tuple[int, int, float]], 
                             linear_scaling=False, fixed=fixed)
         consts = fit.consts.copy()
     return fit, tb
+
+
+SNAP_RTOL = 0.01  # a constant this close to a short number is offered it...
+SNAP_MAX_CONSTS = 6  # ... in formulas of at most this many constants
+
+
+def snapped_by_evidence(programs: list[Program], losses: np.ndarray, data: Dataset,
+                        backend: Backend, operators: Sequence[str] | None = None
+                        ) -> tuple[list[Program], np.ndarray]:
+    """Constants set to short numbers (``6.28301 -> 2*pi``, ``1.00067 -> 1``, ``0.0014 ->
+    0``) where the data cannot tell them apart, the other constants re-fitted.
+
+    Noise moves a fitted constant a few digits off the law's, so no tolerance on the constant
+    itself says when it is the law's. The loss does: a snapped constant is a parameter fewer,
+    and the Bayesian information criterion pays for a parameter with ``log(n)`` in
+    ``n * log(loss)`` over ``n`` rows. So each snap is kept while ``n * log(new / old) <=
+    k * log(n)`` for the ``k`` constants snapped so far, against the loss before any snap;
+    on exact data any wrong snap multiplies the loss by orders of magnitude and is refused.
+    Greedy: one constant per formula per round, the one that costs least, each to the
+    shortest number the data accept (0, then by denominator)."""
+    from eurisko.expr.short_numbers import short_candidates
+
+    programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
+    w = np.asarray(data.w if data.w is not None else np.ones(len(data.y)), dtype=np.float64)
+    n = int(np.count_nonzero(w > 0))
+    if n < 3:
+        return programs, losses
+    base = losses.copy()
+    held: dict[int, set[int]] = {i: set() for i in range(len(programs))}
+    for _ in range(SNAP_MAX_CONSTS):
+        trials: list[tuple[int, int, float]] = []
+        for i, p in enumerate(programs):
+            if not (0 < base[i] < np.inf) or not 0 < p.n_consts <= SNAP_MAX_CONSTS:
+                continue
+            for k, c in enumerate(p.consts.tolist()):
+                if k in held[i] or c == 0:
+                    continue
+                # shortest first: 0, then the candidates as short_candidates orders them
+                trials.extend((i, k, v) for v in (0.0, *short_candidates(c, SNAP_RTOL))
+                              if v != c)
+        if not trials:
+            break
+        tb = ProgramBatch.from_programs([programs[i] for i, _, _ in trials])
+        fixed = np.zeros(len(tb.consts), dtype=bool)
+        consts = tb.consts.copy()
+        for t, (i, k, v) in enumerate(trials):
+            at = tb.const_offsets[t]
+            consts[at + k] = v
+            fixed[[at + h for h in (*held[i], k)]] = True
+        fit = fit_constants(ProgramBatch(tb.codes, tb.args, tb.node_offsets, consts,
+                                         tb.const_offsets), data, backend, max_iter=30,
+                            linear_scaling=False, fixed=fixed)
+        first: dict[tuple[int, int], tuple[float, int]] = {}  # per constant: the shortest
+        for t, (i, k, _) in enumerate(trials):                 # number the data accept
+            loss = float(fit.loss[t])
+            bic = n * np.log(loss / base[i]) if loss > 0 else -np.inf
+            if (np.isfinite(loss) and bic <= (len(held[i]) + 1) * np.log(n)
+                    and (i, k) not in first):
+                first[(i, k)] = (loss, t)
+        best: dict[int, tuple[float, int]] = {}  # per formula: the constant that costs least
+        for (i, _), (loss, t) in first.items():
+            if i not in best or loss < best[i][0]:
+                best[i] = (loss, t)
+        if not best:
+            break
+        for i, (loss, t) in best.items():
+            a, b = tb.const_offsets[t], tb.const_offsets[t + 1]
+            programs[i] = programs[i].with_consts(fit.consts[a:b])
+            losses[i] = loss
+            held[i].add(trials[t][1])
+    for i in held:  # 0 - x is -x, 1*x is x: ``operators`` as the search's (neg may be new)
+        if held[i]:
+            programs[i] = simplify(programs[i], operators)
+    return programs, losses
 
 
 def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Dataset,
