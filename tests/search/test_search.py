@@ -514,6 +514,7 @@ def test_noisy_constants_snap_where_the_data_cannot_tell_them_apart():
     from eurisko.search.front import snapped_by_evidence
 
     assert short_candidates(6.283005, 0.01)[0] == 2 * np.pi  # 2*pi before 44/7
+    assert short_candidates(9.8676, 0.01)[0] == np.pi**2  # pi^2 before 31/pi
     assert short_candidates(0.33442, 0.01)[0] == 1 / 3 and short_candidates(0.2, 1e-6) == [0.2]
     rng = np.random.default_rng(0)
     X = rng.uniform(1, 3, (750, 2))

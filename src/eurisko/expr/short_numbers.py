@@ -70,21 +70,19 @@ def nearest_short(v: float, rtol: float) -> float | None:
 def short_candidates(v: float, rtol: float, max_numerator: int = 100,
                      most: int = 2) -> list[float]:
     """Up to ``most`` short numbers (as `nearest_short` builds them, numerators at most
-    ``max_numerator``) within ``rtol * |v|`` of ``v``, smaller denominators first: a noisy fit lands
-    a few digits off ``2*pi`` or ``1/3``, and the data decide whether the short number
-    will do."""
-    out: list[float] = []
+    ``max_numerator``) within ``rtol * |v|`` of ``v``, the shortest first (the fewest digits
+    in numerator and denominator: ``pi**2`` before ``31/pi``, ``2*pi`` before ``44/7``): a
+    noisy fit lands a few digits off the law's number, and the data decide whether the short
+    number will do."""
     if not math.isfinite(v) or v == 0.0:
-        return out
-    for q in range(1, MAX_DENOMINATOR + 1):  # the smaller denominator first: 2*pi before 44/7
+        return []
+    found: dict[float, int] = {}
+    for q in range(1, MAX_DENOMINATOR + 1):
         for make, _ in _MAKERS:
             p, value = make(v, q)
-            if (p != 0 and abs(p) <= max_numerator and abs(value - v) <= rtol * abs(v)
-                    and value not in out):
-                out.append(value)
-                if len(out) >= most:
-                    return out
-    return out
+            if p != 0 and abs(p) <= max_numerator and abs(value - v) <= rtol * abs(v):
+                found.setdefault(value, abs(p) + q)
+    return sorted(found, key=lambda x: found[x])[:most]  # stable: the maker order on ties
 
 
 def as_sympy(v: float) -> sp.Expr | None:

@@ -205,7 +205,8 @@ def snapped_by_evidence(programs: list[Program], losses: np.ndarray, data: Datas
     if n < 3:
         return programs, losses
     base = losses.copy()
-    held: dict[int, set[int]] = {i: set() for i in range(len(programs))}
+    start = [p.consts.tolist() for p in programs]  # a constant's candidates come from its
+    held: dict[int, set[int]] = {i: set() for i in range(len(programs))}  # value here too
     for _ in range(SNAP_MAX_CONSTS):
         trials: list[tuple[int, int, float]] = []
         for i, p in enumerate(programs):
@@ -214,9 +215,11 @@ def snapped_by_evidence(programs: list[Program], losses: np.ndarray, data: Datas
             for k, c in enumerate(p.consts.tolist()):
                 if k in held[i] or c == 0:
                     continue
-                # shortest first: 0, then the candidates as short_candidates orders them
-                trials.extend((i, k, v) for v in (0.0, *short_candidates(c, SNAP_RTOL))
-                              if v != c)
+                # shortest first: 0, then the candidates as short_candidates orders them, of
+                # the value before any snap (re-fits after other snaps move it) and of now
+                offer = dict.fromkeys((0.0, *short_candidates(start[i][k], SNAP_RTOL),
+                                       *short_candidates(c, SNAP_RTOL)))
+                trials.extend((i, k, v) for v in offer if v != c)
         if not trials:
             break
         tb = ProgramBatch.from_programs([programs[i] for i, _, _ in trials])
