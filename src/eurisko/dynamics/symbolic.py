@@ -66,7 +66,7 @@ class SymbolicSearch:
         answer is the same on any machine under any load. 200k (about 5 s on one core) found
         26 of 40 (equation, seed) laws of the Strogatz systems per search, against 22 at 100k
         and 29 at 400k: beyond it one search stalls, fresh restarts pay more
-        (docs/results/2026-11-23-session3-ode).
+        (docs/results/2026-11-23-ode-strogatz).
     time_limit : float or None, default None
         Optional wall-clock cap in seconds per search, a safety net on top of ``max_evals``
         (a search it cuts short is no longer reproducible).
