@@ -52,8 +52,6 @@ TRANSLATED_SHARE = 0.35
 SEPARATED_SHARE = 0.3
 # share of fit's time whose fifth (2 s at most) the walk of the raw table may take
 WALK_SHARE = 0.35
-# the walk's best formulas handed to the plain search when none is exact
-WALK_SEEDS = 4
 
 
 def _share(budget: float | None, share: float, spent: float = 0.0) -> float | None:
@@ -313,8 +311,10 @@ def _walk(X: np.ndarray, state: _State, time_limit: float | None, max_evals: int
 def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | None,
               max_evals: int | None) -> None:
     """Without units, the walk of the user's table when it has at most three varying columns
-    (record kind ``"walk"``): the exact formulas, or when none is exact the best as seeds, go
-    to the plain search as guesses. After an accepted symmetry whose merged table gave an
+    (record kind ``"walk"``): its exact formulas go to the plain search as guesses. Its best
+    inexact ones do not: in every island they cost the search its diversity, and on eight
+    laws it lost (docs/results/2026-12-07/walk-seeds: 2 of 8 found with them, 4 without).
+    After an accepted symmetry whose merged table gave an
     exact formula, it is recorded as skipped; when that table gave none, the user's table is
     walked too (a symmetry accepted in error must not cost the small law its walk)."""
     entry: dict[str, Any] = {"kind": "walk"}
@@ -329,8 +329,8 @@ def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | 
         return
     t0 = time.monotonic()
     entry["columns"] = [state.names[c] for c in live]
-    exact, tags, n_evals, seeds = _walk(state.X[:, live], state, time_limit, max_evals,
-                                        WALK_SHARE, entry)
+    exact, tags, n_evals, _ = _walk(state.X[:, live], state, time_limit, max_evals,
+                                    WALK_SHARE, entry)
     where = np.asarray(live)
 
     def back(p: Program) -> Program:  # columns of the walked table -> the user's
@@ -339,11 +339,7 @@ def _raw_walk(live: list[int], merged: bool, state: _State, time_limit: float | 
         args[is_var] = where[args[is_var]]
         return Program(p.codes.copy(), args, p.consts.copy())
 
-    if not exact:  # the seeds of lowest loss on the raw data, whatever their size
-        seeds = [back(p) for p in seeds]
-        losses = [_branches.raw_loss(p, state.X, state.y, state.w) for p in seeds]
-        seeds = [seeds[k] for k in np.argsort(losses, kind="stable")[:WALK_SEEDS]]
-    state.add([back(p) for p in exact] or seeds, entry, n_evals)
+    state.add([back(p) for p in exact], entry, n_evals)
     if exact:
         entry["transform"] = tags[0]
     entry["seconds"] = time.monotonic() - t0

@@ -147,7 +147,10 @@ def fit_eurisko(X, y, *, time_limit: float | None, seed: int, threads: int = 1,
                            if b.get("kind") == "dimensionless"],
                "reduced_seconds": sum(b.get("seconds", 0.0) for b in
                                       model.decomposition_.get("branches", [])
-                                      if b.get("kind") == "dimensionless")})
+                                      if b.get("kind") == "dimensionless"),
+               "branches": [f"{b.get('kind')} {b.get('seconds', 0.0):.1f}s"
+                            + (" skipped" if b.get("skipped") else "")
+                            for b in model.decomposition_.get("branches", [])]})
 
 
 # --- Operon -----------------------------------------------------------------------------------
@@ -457,6 +460,7 @@ def _front_summary(fit: MethodFit, problem, check_timeout: float, positive: bool
         "n_evals": fit.n_evals, "equation": fit.equation, "complexity": fit.complexity,
         "r2": fit.extra["r2_front"], "front_size": fit.extra["front_size"],
         "exact_equations": [fit.front_equations[i] for i in verdict["exact_rows"]],
+        **{k: fit.extra[k] for k in ("found_by", "branches") if k in fit.extra},
         **verdict,
     }
 
