@@ -167,6 +167,9 @@ _TRANSFORMS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], tuple[str, ...]
 }
 # Seeds for the search handed on per transform when nothing is exact: each costs it time.
 TRANSFORM_SEEDS = 2
+# Formulas with no fitted number handed on, the lowest loss on the target first, whichever
+# transform they came from: on noisy data the law is among them (`EnumerationResult.free`).
+FREE_SEEDS = 4
 
 
 def output_transforms(t: np.ndarray, w: np.ndarray
@@ -289,9 +292,11 @@ def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] 
     found: list[Program] = []
     tags: list[str | None] = []
     seeds: list[Program] = []
+    free: list[Program] = []
     counts: dict[str, int] = {}
     Zt = np.ascontiguousarray(X.T)
     for (name, _, inverse), res in zip(transforms, results, strict=True):
+        free += [inverted(f.program, inverse) for f in res.free]
         exact = [inverted(f.program, inverse) for f in res.exact]
         if inverse:  # exact on T(t) is not exact on t: confirm on t
             with np.errstate(all="ignore"):
@@ -307,6 +312,13 @@ def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] 
         counts[name] = len(exact)
     if counts.get("identity"):  # the target's own law reads as the law is written
         found, tags = found[:counts["identity"]], tags[:counts["identity"]]
+    if free and not found:
+        with np.errstate(all="ignore"):
+            loss = np.array([float(np.sum(tw * (eval_program(p, Zt) - t) ** 2) / np.sum(tw))
+                             for p in free])
+        loss[~np.isfinite(loss)] = np.inf
+        seeds += [free[k] for k in np.argsort(loss, kind="stable")[:FREE_SEEDS]
+                  if np.isfinite(loss[k])]
     res = results[0]
     n_evals = int(sum(s.n_candidates for s in res.sizes) * res.n_sample / max(len(t), 1))
     entry["enumeration"] = {"stop_reason": res.stop_reason, "seconds": res.seconds,

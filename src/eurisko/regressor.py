@@ -389,9 +389,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.variable_names_ = names
         self._scaling = scaling
         self._search_y_var = float(np.sum(w * (ys - np.sum(w * ys) / w.sum()) ** 2) / w.sum())
+        self._n_rows = int(np.count_nonzero(w > 0))
         self.y_var_ = float(scaling.loss_to_user(self._search_y_var))
         meta = {"params": self._params_meta(), "variable_names": names,
                 "n_features": int(self.n_features_in_), "y_var": self._search_y_var,
+                "n_rows": self._n_rows,
                 "scaling": scaling.to_dict(), "physical_constants": self.physical_constants_,
                 "feature_names_in": ([str(c) for c in self.feature_names_in_]
                                      if hasattr(self, "feature_names_in_") else None)}
@@ -525,7 +527,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             "complexity": comps, "loss": self._scaling.loss_to_user(losses), "r2": r2,
             "equation": [to_string(p, self.variable_names_) for p in self.programs_],
         })
-        self.best_index_ = select_index(losses, comps, y_var)
+        self.best_index_ = select_index(losses, comps, y_var, self._n_rows)
 
     # --- using the result ------------------------------------------------------------
 
@@ -582,6 +584,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model._scaling = Scaling.from_dict(meta.get("scaling"))
         model._search_y_var = float(meta["y_var"])
         model.y_var_ = float(model._scaling.loss_to_user(model._search_y_var))
+        model._n_rows = meta.get("n_rows")  # runs saved before it: PySR's rule
         model.physical_constants_ = [(str(n), float(v))
                                      for n, v in meta.get("physical_constants", [])]
         model.search_state_ = state

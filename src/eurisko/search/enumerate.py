@@ -84,6 +84,11 @@ class EnumerationResult:
         complexity first.
     best : the best non-exact formulas of each enumerated size (at most ``n_best`` per size),
         by complexity then loss: seeds for an evolutionary search.
+    free : the best non-exact formulas of each size as they are, with no fitted number (no
+        scaling: ``a = 0``, ``b = 1``), at most ``n_best`` per size, by complexity then loss.
+        On noisy data a law with no constant to fit (``1/sqrt(1 - z^2)``) scores with
+        scaling no better than its look-alikes (``a + b*z^2``) and is lost among them on the
+        subsample; as it is, it stands out.
     sizes : one `SizeStats` per size enumerated, in order.
     stop_reason : why the enumeration stopped: ``"max_size"`` (all sizes done),
         ``"exact"`` (``stop_at_exact`` and a size held an exact formula), ``"time_limit"``
@@ -100,6 +105,7 @@ class EnumerationResult:
     stop_reason: str = "max_size"
     seconds: float = 0.0
     n_sample: int = 0
+    free: list[Found] = field(default_factory=list)
 
     @property
     def timed_out(self) -> bool:
@@ -252,7 +258,8 @@ def enumerate_targets(
         _Table(X[rows], consts, ops), _Scorer(Y[rows][:, todo], w[rows]),
         [Dataset.from_arrays(X, Y[:, j], w) for j in todo], ops, max_size, deadline,
         exact_tol, n_best, stop_at_exact, stop_with_first and todo[0] == 0, t0, max_candidates)
-    for j, (exact, best, stats, stop_reason, seconds) in zip(todo, walked, strict=True):
+    for j, (exact, best, free, stats, stop_reason, seconds) in zip(todo, walked,
+                                                                  strict=True):
         # exact losses are rounding noise: among equals, fewer minus signs read better
         exact = _unique(sorted(exact, key=lambda f: (f.program.complexity(),
                                                      int((f.program.consts < 0).sum()),
@@ -261,8 +268,11 @@ def enumerate_targets(
         best = [f for f in _unique(sorted(best, key=lambda f: (f.program.complexity(),
                                                                f.loss)))
                 if canonical_key(f.program) not in exact_keys]
+        free = [f for f in _unique(sorted(free, key=lambda f: (f.program.complexity(),
+                                                               f.loss)))
+                if canonical_key(f.program) not in exact_keys]
         out[j] = EnumerationResult(exact, _distinct_losses(best), stats, stop_reason, seconds,
-                                   len(rows))
+                                   len(rows), free)
     return out  # type: ignore[return-value]
 
 
@@ -270,15 +280,17 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                max_size: int, deadline: float | None, exact_tol: float, n_best: int,
                stop_at_exact: bool, stop_with_first: bool, t0: float,
                max_candidates: int | None = None
-               ) -> list[tuple[list[Found], list[Found], list[SizeStats], str, float]]:
+               ) -> list[tuple[list[Found], list[Found], list[Found], list[SizeStats], str,
+                               float]]:
     """Size by size: build, screen on the subsample, verify on all rows; per target
-    ``(exact, best, sizes, stop_reason, seconds)``."""
+    ``(exact, best, free, sizes, stop_reason, seconds)``."""
     keep = max(4 * n_best, 8)
     sample_tol = max(SAMPLE_TOL, 100.0 * exact_tol)
     backend = NumpyBackend()
     k = len(data)
     exact: list[list[Found]] = [[] for _ in range(k)]
     best: list[list[Found]] = [[] for _ in range(k)]
+    free: list[list[Found]] = [[] for _ in range(k)]
     stats: list[SizeStats] = []
     ended: list[tuple[int, str, float] | None] = [None] * k  # (sizes, reason, seconds)
     stop_reason = "max_size"
@@ -293,6 +305,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                 stop_reason = "time_limit"
                 break
             picked = [_Picked(keep) for _ in range(k)]
+            unscaled = [_Picked(keep) for _ in range(k)]
             hits = [_Picked(keep) for _ in range(k)]
             n_cand = n_new = 0
             complete = True
@@ -305,7 +318,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                     break
                 n_built += len(chunk.left)
                 n_cand += len(chunk.left)
-                nmse, rms, ok = scorer.score(chunk.vals)
+                nmse, plain, rms, ok = scorer.score(chunk.vals)
                 if chunk.mag is not None:  # f - g where f ~ g: rounding noise around zero
                     ok &= rms > _FLAT * chunk.mag
                 idx = np.flatnonzero(ok)
@@ -320,6 +333,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                     for j in live:
                         s = sub[j]
                         picked[j].offer(s, chunk.code, left, right)
+                        unscaled[j].offer(plain[j, idx], chunk.code, left, right)
                         hit = s <= sample_tol
                         if hit.any():
                             hits[j].offer(s[hit], chunk.code, left[hit], right[hit])
@@ -332,6 +346,8 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                 exact[j].extend(found)
                 best[j].extend(_verified(table, picked[j], data[j], backend, exact_loss, False,
                                          ops, n_best))
+                free[j].extend(_verified_free(table, unscaled[j], data[j], backend, exact_loss,
+                                              ops, n_best))
                 if stop_at_exact and found and stop_reason == "max_size":
                     ended[j] = (len(stats), "exact", time.monotonic() - t0)
             if stop_reason != "max_size":
@@ -342,7 +358,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
     out = []
     for j in range(k):
         n, reason, seconds = ended[j] or (len(stats), stop_reason, time.monotonic() - t0)
-        out.append((exact[j], best[j], stats[:n], reason, seconds))
+        out.append((exact[j], best[j], free[j], stats[:n], reason, seconds))
     return out
 
 
@@ -642,21 +658,26 @@ class _HashSet:
 
 class _Scorer:
     """Normalised loss ``1 - r^2`` of ``y ~ a + b*f`` for stacks of value vectors against
-    each target (a column of ``Y``), their root mean square, and whether they can be scored
-    at all: not where ``f`` is not finite, nearly constant (spread below ``_FLAT`` of its
-    size) or beyond ``_BIG`` (the loss is inf there). The targets share everything but one
-    matrix product."""
+    each target (a column of ``Y``), the normalised loss of ``y ~ f`` as it is, their root
+    mean square, and whether they can be scored at all: not where ``f`` is not finite,
+    nearly constant (spread below ``_FLAT`` of its size) or beyond ``_BIG`` (the loss is inf
+    there). The targets share everything but one matrix product."""
 
     def __init__(self, Y: np.ndarray, w: np.ndarray):
         self.wn = w / w.sum()
-        Yc = Y - (self.wn @ Y)[None, :]
+        self.ybar = self.wn @ Y
+        Yc = Y - self.ybar[None, :]
         self.wyc = np.ascontiguousarray((self.wn[:, None] * Yc).T)  # (n_targets, rows)
         syy = np.einsum("ij,ij->i", self.wyc, Yc.T)
         self.flat = ~(syy > 0)  # a target constant on the subsample: every formula fits it
         self.inv_syy = np.where(self.flat, 0.0, 1.0 / np.where(self.flat, 1.0, syy))
+        self.syy = syy
 
-    def score(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(nmse (n_targets, n), rms (n,), ok (n,))`` for the ``n`` rows of ``F``."""
+    def score(self, F: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(nmse (n_targets, n), plain (n_targets, n), rms (n,), ok (n,))`` for the ``n``
+        rows of ``F``: ``plain`` is the mean squared error of ``f`` itself over the target's
+        variance, ``var(f) - 2 cov(f, y) + var(y) + (mean f - mean y)^2``."""
         mean = F @ self.wn
         fc = F - mean[:, None]
         var = np.einsum("ij,ij,j->i", fc, fc, self.wn)
@@ -665,6 +686,10 @@ class _Scorer:
         nmse = np.empty((len(self.wyc), len(F)))
         for j, wyc in enumerate(self.wyc):  # the covariances, finite wherever ok (one
             np.dot(fc, wyc, out=nmse[j])  # product per target: 8x faster than one gemm here)
+        shift = mean[None, :] - self.ybar[:, None]
+        plain = (var[None, :] - 2.0 * nmse + self.syy[:, None] + shift * shift) \
+            * self.inv_syy[:, None]
+        plain[:, ~ok] = np.inf
         nmse *= nmse
         nmse *= self.inv_syy[:, None]
         nmse /= var
@@ -673,7 +698,7 @@ class _Scorer:
         if self.flat.any():
             nmse[self.flat] = 0.0
         nmse[:, ~ok] = np.inf
-        return nmse, np.sqrt(ms), ok
+        return nmse, plain, np.sqrt(ms), ok
 
 
 class _Picked:
@@ -730,6 +755,20 @@ def _verified(table: _Table, picked: _Picked, data: Dataset, backend: NumpyBacke
         if len(out) >= n:
             break
     return out
+
+
+def _verified_free(table: _Table, picked: _Picked, data: Dataset, backend: NumpyBackend,
+                   exact_loss: float, ops: tuple[str, ...], n: int) -> list[Found]:
+    """At most ``n`` of the picked formulas as they are (no scaling), scored on all rows; the
+    exact ones are left to `_verified`, which finds them scaled."""
+    items = picked.items()
+    if not items or n == 0:
+        return []
+    programs = [simplify(table.program(c, a, b), ops) for _, c, a, b in items]
+    res = backend.losses(ProgramBatch.from_programs(programs), data, linear_scaling=False)
+    order = np.argsort(res.loss, kind="stable")
+    return [Found(programs[i], float(res.loss[i]), (0.0, 1.0)) for i in order[:n]
+            if np.isfinite(res.loss[i]) and res.loss[i] > exact_loss]
 
 
 def _folded(p: Program, a: float, b: float, scaled_loss: float, data: Dataset,
