@@ -350,10 +350,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         batch_size = check_int(self.batch_size, "batch_size", low=8, what="rows")
         table = complexities(self.complexity_of_operators, self.complexity_of_variables,
                              self.complexity_of_constants)
-        if table is not None and min(table[VAR], table[CONST]) > max_size:
+        if table is not None and table[VAR] > max_size:
             raise ValueError(f"max_size={max_size} is below the complexity of a single variable "
-                             "or constant; raise max_size or lower complexity_of_variables/"
-                             "complexity_of_constants")
+                             f"({table[VAR]}); raise max_size or lower complexity_of_variables")
         return SearchConfig(
             constraints=Constraints.of(self.max_depth, self.constraints,
                                        self.nested_constraints),
