@@ -60,8 +60,10 @@ def _parsed_guesses(guesses: object, names: Sequence[str],
                     config: SearchConfig | None = None) -> list[Program]:
     """``guesses`` as programs over ``names``: text parsed by eurisko's parser, or Programs.
 
-    With ``config``, a guess must use only the search's operators and keep its constraints:
-    otherwise a one-line error names the guess and what is wrong with it."""
+    With ``config``, a guess written as text must use only the search's operators and keep
+    its constraints: otherwise a one-line error names the guess and what is wrong with it. A
+    `Program` that breaks the constraints is left out (the decomposition hands the formulas it
+    found on easier problems to inner fits as Programs; those are hints, not requests)."""
     if guesses is None:
         return []
     if isinstance(guesses, (str, Program)):
@@ -79,8 +81,10 @@ def _parsed_guesses(guesses: object, names: Sequence[str],
                 g.validate(len(names))
             except ValueError as exc:
                 raise ValueError(f"guess {g!r} is not a valid program: {exc}") from None
-            p = g
-        elif isinstance(g, str):
+            if config is None or config.constraints is None or config.constraints.allows(g):
+                out.append(g)
+            continue
+        if isinstance(g, str):
             try:
                 p = parse(g, list(names))
             except ValueError as exc:
@@ -198,6 +202,32 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Before the plain search, test the data for symmetries and separability and walk small
         tables exhaustively (`decomposition_`; with units, the dimensionless problems run
         either way). ``False`` searches the raw data only, as a plain genetic search does.
+    max_depth : int, optional
+        Deepest formula, in levels (a leaf is 1).
+    constraints : dict, optional
+        Largest complexity of each argument of an operator, PySR's meaning: ``{"pow": (-1,
+        1)}`` (a pair for a binary operator, a number for a unary one; -1 is unlimited).
+    nested_constraints : dict, optional
+        How many times an operator may appear nested inside another, PySR's meaning:
+        ``{"sin": {"sin": 0, "cos": 0}}`` (no sin or cos inside a sin). The three limits are
+        kept where children are made (`eurisko.search.constraints`), and the front holds no
+        formula that breaks them.
+    complexity_of_operators : dict, optional
+        Complexity of a node of the named operators, ``{"exp": 3}``; with
+        ``complexity_of_variables`` and ``complexity_of_constants`` (default 1 each) it counts
+        everywhere size does: the front, parsimony, ``max_size``, ``constraints``.
+    complexity_of_variables, complexity_of_constants : int, optional
+    model_selection : str, default "auto"
+        Which front row is selected: ``"best"`` (PySR's: within 1.5x of the lowest loss, the
+        steepest drop of log-loss per unit of complexity), ``"accuracy"`` (the lowest loss),
+        ``"score"`` (the steepest drop anywhere), ``"bic"`` (the lowest ``n log(loss) +
+        complexity log(n)``), ``"auto"``: ``"bic"`` on fewer than 100 rows, where ``"best"``
+        takes formulas that fit the noise, else ``"best"``.
+    batching : bool, default False
+        Score each step's children on a fresh draw of ``batch_size`` rows (big data); the
+        final front is scored on all rows.
+    batch_size : int, default 1000
+        Rows per mini-batch with ``batching``.
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
@@ -222,8 +252,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         mean squared error in the units of ``y`` squared, as ``predict`` gives it: inf (0)
         where that is beyond float64 (a target of size 1e200, or 1e-200); ``r2`` still tells.
     best_index_ : int
-        Row of the selected formula: within 1.5x of the lowest loss (losses below 1e-14 of
-        var(y) count as equal), the steepest drop of log-loss per added complexity.
+        Row of the selected formula, by ``model_selection``.
     programs_ : list of Program
         The formulas of the front, as postfix programs.
     variable_names_ : list of str
