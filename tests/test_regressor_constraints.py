@@ -155,10 +155,12 @@ def test_passes_scikit_learn_checks_with_the_new_parameters():
         "check_sample_weights_invariance": "search path depends on round-off of weighted sums",
         "check_sample_weight_equivalence_on_dense_data": "same reason",
     }
-    est = SymbolicRegressor(time_limit=None, max_evals=1500, n_jobs=1, random_state=0,
+    # batches of 16 rows make an evaluation a fraction of a pass: fewer evaluations than
+    # test_regressor.py's check buy as many children
+    est = SymbolicRegressor(time_limit=None, max_evals=300, n_jobs=1, random_state=0,
                             population_size=20, n_islands=1, max_depth=6,
                             constraints={"div": (-1, 5)},
                             nested_constraints={"exp": {"exp": 0}},
                             complexity_of_operators={"exp": 2}, complexity_of_constants=2,
-                            model_selection="best", batching=True, batch_size=16)
+                            model_selection="best", batching=True, batch_size=32)
     check_estimator(est, expected_failed_checks=skipped)
