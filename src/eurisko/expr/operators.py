@@ -17,7 +17,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -178,8 +178,8 @@ def operator_of(code: int) -> Operator:
     return _REGISTRY[code - FIRST_OP]
 
 
-_TABLES: dict[str, np.ndarray] = {}
-_IN_FORCE: dict[str, np.ndarray | None] = {"table": None}
+_TABLES: dict[str, Any] = {}
+_IN_FORCE: dict[str, Any] = {"table": None, "key": None}  # set_complexities' table, checksum
 _FINGERPRINT: dict[str, str] = {}
 
 
@@ -210,11 +210,10 @@ def complexity_table() -> np.ndarray:
 def complexity_key() -> int:
     """A checksum of `complexity_table`: programs cache their complexity under it, so a cached
     count is never read under another table (another search's, or a re-registered operator)."""
-    t = complexity_table()
-    key = _TABLES.get("complexity_key")
-    if key is None or key[0] is not t:
-        key = _TABLES["complexity_key"] = (t, zlib.crc32(t.tobytes()))  # type: ignore[assignment]
-    return int(key[1])
+    key = _IN_FORCE["key"] if _IN_FORCE["table"] is not None else _TABLES.get("complexity_key")
+    if key is None:  # the registry's table, after start-up or a registration
+        key = _TABLES["complexity_key"] = zlib.crc32(complexity_table().tobytes())
+    return key
 
 
 def complexities(operators: Mapping[str, int] | None = None, variables: int | None = None,
@@ -246,18 +245,19 @@ def complexities(operators: Mapping[str, int] | None = None, variables: int | No
 def set_complexities(table: Sequence[int] | None) -> None:
     """Put a complexity table (from `complexities`) in force in this process; None restores the
     registry's. A search sets its own on every island, so worker processes count alike."""
-    _IN_FORCE["table"] = None if table is None else np.asarray(table, dtype=np.int32)
+    t = None if table is None else np.asarray(table, dtype=np.int32)
+    _IN_FORCE["table"], _IN_FORCE["key"] = t, None if t is None else zlib.crc32(t.tobytes())
 
 
 @contextlib.contextmanager
 def complexities_in_force(table: Sequence[int] | None) -> Iterator[None]:
     """`set_complexities` for the duration of a block, then what was in force before."""
-    saved = _IN_FORCE["table"]
+    saved = dict(_IN_FORCE)
     set_complexities(table)
     try:
         yield
     finally:
-        _IN_FORCE["table"] = saved
+        _IN_FORCE.update(saved)
 
 
 def registry_fingerprint() -> str:
