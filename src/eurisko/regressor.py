@@ -16,22 +16,31 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from eurisko import _branches, _decompose
 from eurisko.evaluate.base import Dataset
 from eurisko.evaluate.reference import eval_program
-from eurisko.expr.operators import resolve_operators
+from eurisko.expr.operators import (
+    CONST,
+    VAR,
+    complexities,
+    complexities_in_force,
+    resolve_operators,
+)
 from eurisko.expr.program import Program
 from eurisko.expr.simplify import simplify
 from eurisko.search.checkpoint import load_state, save_state
+from eurisko.search.constraints import Constraints
 from eurisko.search.engine import SearchProgress, SearchState, default_backend, run_search
-from eurisko.search.front import FrontEntry, fold_scaling, pareto, select_index
+from eurisko.search.front import MODEL_SELECTIONS, FrontEntry, fold_scaling, pareto, select_index
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import SearchConfig
 from eurisko.search.scaling import Scaling, written_back_front
-from eurisko.validation import check_bool, check_int, check_number
+from eurisko.validation import check_bool, check_choice, check_int, check_number
 
 _SAVED_PARAMS = (
     "operators", "max_size", "population_size", "n_islands", "n_jobs", "time_limit",
     "max_evals", "loss_threshold", "exact_fit_tol", "linear_scaling", "parsimony",
     "optimize_probability", "lm_rows", "migration_interval", "random_state", "checkpoint_every",
-    "decompose",
+    "decompose", "max_depth", "constraints", "nested_constraints", "complexity_of_operators",
+    "complexity_of_variables", "complexity_of_constants", "model_selection", "batching",
+    "batch_size",
 )
 
 
@@ -47,26 +56,53 @@ def _less(budget: float | None, spent: float, floor: float) -> float | None:
     return None if budget is None else max(budget - spent, floor)
 
 
-def _parsed_guesses(guesses: object, names: Sequence[str]) -> list[Program]:
-    """``guesses`` as programs over ``names``: text parsed by eurisko's parser, or Programs."""
+def _parsed_guesses(guesses: object, names: Sequence[str],
+                    config: SearchConfig | None = None) -> list[Program]:
+    """``guesses`` as programs over ``names``: text parsed by eurisko's parser, or Programs.
+
+    With ``config``, a guess written as text must use only the search's operators and keep
+    its constraints: otherwise a one-line error names the guess and what is wrong with it. A
+    `Program` that breaks the constraints is left out (the decomposition hands the formulas it
+    found on easier problems to inner fits as Programs; those are hints, not requests)."""
     if guesses is None:
         return []
     if isinstance(guesses, (str, Program)):
         guesses = [guesses]
+    if not isinstance(guesses, (list, tuple)):
+        raise TypeError(f"guesses must be a formula as text or a list of them, got "
+                        f"{type(guesses).__name__}")
+    from eurisko.expr.operators import operator_of
     from eurisko.expr.parser import parse
 
     out = []
-    for g in guesses:  # type: ignore[attr-defined]
+    for g in guesses:
         if isinstance(g, Program):
-            out.append(g)
-        elif isinstance(g, str):
             try:
-                out.append(parse(g, list(names)))
+                g.validate(len(names))
+            except ValueError as exc:
+                raise ValueError(f"guess {g!r} is not a valid program: {exc}") from None
+            if config is None or config.constraints is None or config.constraints.allows(g):
+                out.append(g)
+            continue
+        if isinstance(g, str):
+            try:
+                p = parse(g, list(names))
             except ValueError as exc:
                 raise ValueError(f"guess {g!r} could not be read: {exc}") from None
         else:
             raise TypeError(f"guesses must be formulas as text or Programs, got "
                             f"{type(g).__name__}")
+        if config is not None:
+            used = sorted({operator_of(int(c)).name for c in p.codes if c > CONST})
+            extra = [o for o in used if o not in config.operators]
+            if extra:
+                raise ValueError(f"guess {g!r} uses {', '.join(extra)}, not among the "
+                                 f"operators; add {'it' if len(extra) == 1 else 'them'} to "
+                                 "operators")
+            why = None if config.constraints is None else config.constraints.violation(p)
+            if why is not None:
+                raise ValueError(f"guess {g!r} breaks the constraints: {why}")
+        out.append(p)
     return out
 
 
@@ -166,6 +202,32 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Before the plain search, test the data for symmetries and separability and walk small
         tables exhaustively (`decomposition_`; with units, the dimensionless problems run
         either way). ``False`` searches the raw data only, as a plain genetic search does.
+    max_depth : int, optional
+        Deepest formula, in levels (a leaf is 1).
+    constraints : dict, optional
+        Largest complexity of each argument of an operator, PySR's meaning: ``{"pow": (-1,
+        1)}`` (a pair for a binary operator, a number for a unary one; -1 is unlimited).
+    nested_constraints : dict, optional
+        How many times an operator may appear nested inside another, PySR's meaning:
+        ``{"sin": {"sin": 0, "cos": 0}}`` (no sin or cos inside a sin). The three limits are
+        kept where children are made (`eurisko.search.constraints`), and the front holds no
+        formula that breaks them.
+    complexity_of_operators : dict, optional
+        Complexity of a node of the named operators, ``{"exp": 3}``; with
+        ``complexity_of_variables`` and ``complexity_of_constants`` (default 1 each) it counts
+        everywhere size does: the front, parsimony, ``max_size``, ``constraints``.
+    complexity_of_variables, complexity_of_constants : int, optional
+    model_selection : str, default "auto"
+        Which front row is selected: ``"best"`` (PySR's: within 1.5x of the lowest loss, the
+        steepest drop of log-loss per unit of complexity), ``"accuracy"`` (the lowest loss),
+        ``"score"`` (the steepest drop anywhere), ``"bic"`` (the lowest ``n log(loss) +
+        complexity log(n)``), ``"auto"``: ``"bic"`` on fewer than 100 rows, where ``"best"``
+        takes formulas that fit the noise, else ``"best"``.
+    batching : bool, default False
+        Score each step's children on a fresh draw of ``batch_size`` rows (big data); the
+        final front is scored on all rows.
+    batch_size : int, default 1000
+        Rows per mini-batch with ``batching``.
     random_state : int, optional
         Seed. With ``n_jobs=1`` and ``max_evals`` (not ``time_limit``) the result is reproducible.
     warm_start : bool, default False
@@ -190,8 +252,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         mean squared error in the units of ``y`` squared, as ``predict`` gives it: inf (0)
         where that is beyond float64 (a target of size 1e200, or 1e-200); ``r2`` still tells.
     best_index_ : int
-        Row of the selected formula: within 1.5x of the lowest loss (losses below 1e-14 of
-        var(y) count as equal), the steepest drop of log-loss per added complexity.
+        Row of the selected formula, by ``model_selection``.
     programs_ : list of Program
         The formulas of the front, as postfix programs.
     variable_names_ : list of str
@@ -228,6 +289,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         lm_rows: int | None = 256,
         migration_interval: int = 10,
         decompose: bool = True,
+        max_depth: int | None = None,
+        constraints: dict[str, int | tuple[int, int]] | None = None,
+        nested_constraints: dict[str, dict[str, int]] | None = None,
+        complexity_of_operators: dict[str, int] | None = None,
+        complexity_of_variables: int | None = None,
+        complexity_of_constants: int | None = None,
+        model_selection: str = "auto",
+        batching: bool = False,
+        batch_size: int = 1000,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,
@@ -250,6 +320,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.lm_rows = lm_rows
         self.migration_interval = migration_interval
         self.decompose = decompose
+        self.max_depth = max_depth
+        self.constraints = constraints
+        self.nested_constraints = nested_constraints
+        self.complexity_of_operators = complexity_of_operators
+        self.complexity_of_variables = complexity_of_variables
+        self.complexity_of_constants = complexity_of_constants
+        self.model_selection = model_selection
+        self.batching = batching
+        self.batch_size = batch_size
         self.random_state = random_state
         self.warm_start = warm_start
         self.run_dir = run_dir
@@ -295,7 +374,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         check_int(self.random_state, "random_state", low=0, none_ok=True)
         check_bool(self.warm_start, "warm_start")
         check_bool(self.decompose, "decompose")
+        check_choice(self.model_selection, "model_selection", MODEL_SELECTIONS,
+                     hint="'auto' picks 'bic' on fewer than 100 rows, else 'best'")
+        batch_size = check_int(self.batch_size, "batch_size", low=8, what="rows")
+        table = complexities(self.complexity_of_operators, self.complexity_of_variables,
+                             self.complexity_of_constants)
+        if table is not None and table[VAR] > max_size:
+            raise ValueError(f"max_size={max_size} is below the complexity of a single variable "
+                             f"({table[VAR]}); raise max_size or lower complexity_of_variables")
         return SearchConfig(
+            constraints=Constraints.of(self.max_depth, self.constraints,
+                                       self.nested_constraints),
+            complexities=table,
+            batch_size=batch_size if check_bool(self.batching, "batching") else None,
             operators=ops, max_size=max_size, population_size=population_size,
             n_islands=8 * n_jobs if n_islands is None else n_islands, parsimony=parsimony,
             optimize_probability=optimize_probability,
@@ -337,6 +428,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
         config = self._config(n_jobs)
+        with complexities_in_force(config.complexities):  # the front counts with them too
+            return self._fit(n_jobs, config, X, y, sample_weight, X_units, y_units,
+                             physical_constants, guesses)
+
+    def _fit(self, n_jobs: int, config: SearchConfig, X, y, sample_weight, X_units, y_units,
+             physical_constants, guesses) -> SymbolicRegressor:
         _check_frame(X)
         columns = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
         names = _variable_names(columns) if columns is not None else None
@@ -406,7 +503,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         progress = self.progress
         if progress is None and self.verbose:
             progress = _print_progress
-        seeds = _parsed_guesses(guesses, names)
+        seeds = _parsed_guesses(guesses, names, config)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         split, exact = _branches.Branches([], []), False
         if state is None and self.decompose and not scaling.identity:
@@ -447,13 +544,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         )
         self.search_state_ = state
         self._state_n_features = Xv.shape[1]
+        allowed = None if config.constraints is None else config.constraints.allows
         self.n_evals_ = int(state.n_evals) + branches.n_evals
         self.elapsed_ = float(state.elapsed) + branches.seconds
         self.interrupted_ = bool(state.interrupted)
         self.stop_reason_ = state.stop_reason
         try:
             front = written_back_front(state.hof, data, Xv, backend, config.linear_scaling,
-                                       config.operators, scaling)
+                                       config.operators, scaling, allowed)
         except KeyboardInterrupt:
             front = _front_without_data(state.hof, config.linear_scaling, scaling)
             self.interrupted_ = True
@@ -462,6 +560,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 front, names, self.physical_constants_,
                 lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w)),
                 config.operators, self._search_y_var)
+        if allowed is not None:  # what the written-back constants and names changed
+            front = pareto([e.program for e in front if allowed(e.program)],
+                           [e.loss for e in front if allowed(e.program)])
         self._set_front(front)
         self.decomposition_ = self._decomposition(reductions, branches, note, state)
         if run_dir is not None:
@@ -527,7 +628,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             "complexity": comps, "loss": self._scaling.loss_to_user(losses), "r2": r2,
             "equation": [to_string(p, self.variable_names_) for p in self.programs_],
         })
-        self.best_index_ = select_index(losses, comps, y_var, self._n_rows)
+        self.best_index_ = select_index(losses, comps, y_var, self.model_selection,
+                                        self._n_rows)
 
     # --- using the result ------------------------------------------------------------
 
@@ -593,14 +695,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model.elapsed_ = state.elapsed
         model.interrupted_ = state.interrupted
         model.stop_reason_ = state.stop_reason
-        if "front" in meta:
-            front = [FrontEntry(Program.from_dict(e["program"]).complexity(),
-                                Program.from_dict(e["program"]), float(e["loss"]))
-                     for e in meta["front"]]
-        else:
-            front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)),
-                                        model._scaling)
-        model._set_front(front)
+        with complexities_in_force(complexities(model.complexity_of_operators,
+                                                model.complexity_of_variables,
+                                                model.complexity_of_constants)):
+            if "front" in meta:
+                front = [FrontEntry(Program.from_dict(e["program"]).complexity(),
+                                    Program.from_dict(e["program"]), float(e["loss"]))
+                         for e in meta["front"]]
+            else:
+                front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)),
+                                            model._scaling)
+            model._set_front(front)
         model.decomposition_ = meta.get("decomposition", {})
         return model
 

@@ -115,19 +115,19 @@ def test_selection_prefers_the_knee_and_ties_exact_fits():
     assert select_index(losses, comps, 1.0) == 4
 
 
-def test_selection_on_many_rows_weighs_the_loss_by_the_evidence():
+def test_auto_selection_on_many_rows_weighs_the_loss_by_the_evidence():
     comps = np.array([1, 8, 10, 11, 27])
     # I.15.10 at 1% noise: a look-alike of 8 nodes at 1.39x the law's loss (11 nodes) is
     # PySR's pick; on 750 rows that ratio is evidence for the law, and the 27-node formula's
     # 4% gain is not worth its 16 nodes
     losses = np.array([4.4, 3.688e-3, 3.551e-3, 2.659e-3, 2.553e-3])
     assert select_index(losses, comps, 1.0) == 1
-    assert select_index(losses, comps, 1.0, n_rows=750) == 3
+    assert select_index(losses, comps, 1.0, "auto", n_rows=750) == 3
     # on 10 rows the same ratio is not evidence: the small formula stays
-    assert select_index(losses, comps, 1.0, n_rows=10) == 1
+    assert select_index(losses, comps, 1.0, "auto", n_rows=10) == 1
     # exact fits sit on the floor: the simplest of them, whatever the rows
     losses = np.array([1.0, 0.5, 1e-20, 1e-25, 1e-28])
-    assert select_index(losses, comps, 1.0, n_rows=10**6) == 2
+    assert select_index(losses, comps, 1.0, "auto", n_rows=10**6) == 2
 
 
 def test_fold_scaling_variants_evaluate_to_a_plus_b_f():

@@ -72,6 +72,15 @@ def register(sub: Any) -> None:
     fit.add_argument("--constants", nargs="+", metavar="NAME",
                      help="physical constants the law needs that are not columns (with "
                           "--units), from pint's table: c h hbar k_B G e epsilon_0 ...")
+    fit.add_argument("--max-depth", type=number_option(int, "--max-depth"), metavar="N",
+                     help="deepest formula, in levels (a leaf is 1; default: no limit)")
+    fit.add_argument("--guess", action="append", metavar="FORMULA",
+                     help="a formula to start from, in the column names, e.g. "
+                          "'m_0/sqrt(1 - v^2/c^2)'; repeat for several. Its constants are "
+                          "fitted and every island starts with it")
+    fit.add_argument("--model-selection", metavar="RULE",
+                     help="how the formula is picked from the front: auto (default: bic on "
+                          "fewer than 100 rows, else best), best, accuracy, score, bic")
     fit.add_argument("--resume", metavar="DIR",
                      help="continue the search saved in DIR (data, target and features are "
                           "read from DIR/cli.json unless given)")
@@ -229,7 +238,9 @@ def _fresh_job(args: argparse.Namespace) -> Job:
         print(f"note: {out} already holds a run; starting a new one there "
               f"(use --resume {out} to continue the old one instead)", file=sys.stderr)
     fit_params = units_of(args.units, table, args.constants)
-    model = new_model(args, out, operators=operators)
+    fit_params["guesses"] = args.guess
+    model = new_model(args, out, operators=operators, max_depth=args.max_depth,
+                      model_selection=args.model_selection or "auto")
     record = run_record("fit", table, args.dropna, args.argv)
     record.update(units=args.units, constants=args.constants)
     return Job(table, model, out, record, fit_params=fit_params)
@@ -243,9 +254,10 @@ def _resume_job(args: argparse.Namespace) -> Job:
     if args.out is not None and Path(args.out).resolve() != run_dir.resolve():
         raise UsageError("--resume continues in its own directory; leave out --out "
                          "(or copy the run directory first)")
-    if args.operators is not None or args.max_size is not None:
-        raise UsageError("a resumed search keeps its operators and max size; "
-                         "start a new run with --out to change them")
+    if (args.operators is not None or args.max_size is not None
+            or args.max_depth is not None or args.guess):
+        raise UsageError("a resumed search keeps its operators, max size, max depth and "
+                         "populations (no --guess); start a new run with --out to change them")
     saved = _read_cli_json(run_dir)
     data = args.data or saved.get("data_path")
     target = args.target or saved.get("target")
@@ -276,6 +288,7 @@ def _resume_job(args: argparse.Namespace) -> Job:
         "warm_start": True, "run_dir": str(run_dir),
     }
     for name, value in (("n_jobs", args.n_jobs), ("random_state", args.seed),
+                        ("model_selection", args.model_selection),
                         ("loss_threshold", args.loss_threshold),
                         ("checkpoint_every", args.checkpoint_every)):
         if value is not None:

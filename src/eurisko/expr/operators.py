@@ -10,12 +10,14 @@ Op codes: 0 is a variable, 1 a constant, and operator ``i`` of the registry has 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import re
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -176,7 +178,8 @@ def operator_of(code: int) -> Operator:
     return _REGISTRY[code - FIRST_OP]
 
 
-_TABLES: dict[str, np.ndarray] = {}
+_TABLES: dict[str, Any] = {}
+_IN_FORCE: dict[str, Any] = {"table": None, "key": None}  # set_complexities' table, checksum
 _FINGERPRINT: dict[str, str] = {}
 
 
@@ -193,12 +196,68 @@ def arity_table() -> np.ndarray:
 
 
 def complexity_table() -> np.ndarray:
-    """Complexity of every op code (leaves cost 1); cached like `arity_table`."""
+    """Complexity of every op code (leaves cost 1): the registry's, or the table put in force
+    by `set_complexities` for the search running in this process. Treat as read-only."""
+    if _IN_FORCE["table"] is not None:
+        return _IN_FORCE["table"]
     t = _TABLES.get("complexity")
     if t is None:
         t = _TABLES["complexity"] = np.array(
             [1, 1] + [op.complexity for op in _REGISTRY], dtype=np.int32)
     return t
+
+
+def complexity_key() -> int:
+    """A checksum of `complexity_table`: programs cache their complexity under it, so a cached
+    count is never read under another table (another search's, or a re-registered operator)."""
+    key = _IN_FORCE["key"] if _IN_FORCE["table"] is not None else _TABLES.get("complexity_key")
+    if key is None:  # the registry's table, after start-up or a registration
+        key = _TABLES["complexity_key"] = zlib.crc32(complexity_table().tobytes())
+    return key
+
+
+def complexities(operators: Mapping[str, int] | None = None, variables: int | None = None,
+                 constants: int | None = None) -> tuple[int, ...] | None:
+    """The complexity of every op code with a user's overrides (PySR's
+    ``complexity_of_operators``, ``complexity_of_variables``, ``complexity_of_constants``), or
+    None when nothing is overridden. Validated here: unknown operator names and values that are
+    not positive integers raise a one-line error."""
+    if operators is None and variables is None and constants is None:
+        return None
+    table = [1, 1] + [op.complexity for op in _REGISTRY]
+    if variables is not None:
+        table[VAR] = check_int(variables, "complexity_of_variables", low=1)
+    if constants is not None:
+        table[CONST] = check_int(constants, "complexity_of_constants", low=1)
+    if operators is not None:
+        if not isinstance(operators, Mapping):
+            raise TypeError(f"complexity_of_operators must be a dict such as {{'exp': 3}}, got "
+                            f"{type(operators).__name__}")
+        for name, value in operators.items():
+            if not isinstance(name, str):
+                raise TypeError(f"complexity_of_operators keys must be operator names, got "
+                                f"{name!r}")
+            get_operator(name)
+            table[op_code(name)] = check_int(value, f"complexity_of_operators[{name!r}]", low=1)
+    return tuple(table)
+
+
+def set_complexities(table: Sequence[int] | None) -> None:
+    """Put a complexity table (from `complexities`) in force in this process; None restores the
+    registry's. A search sets its own on every island, so worker processes count alike."""
+    t = None if table is None else np.asarray(table, dtype=np.int32)
+    _IN_FORCE["table"], _IN_FORCE["key"] = t, None if t is None else zlib.crc32(t.tobytes())
+
+
+@contextlib.contextmanager
+def complexities_in_force(table: Sequence[int] | None) -> Iterator[None]:
+    """`set_complexities` for the duration of a block, then what was in force before."""
+    saved = dict(_IN_FORCE)
+    set_complexities(table)
+    try:
+        yield
+    finally:
+        _IN_FORCE.update(saved)
 
 
 def registry_fingerprint() -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eurisko.expr.operators import CONST, VAR, arity_table, complexity_table
+from eurisko.expr.operators import CONST, VAR, arity_table, complexity_key, complexity_table
 
 _SHAPE_CACHE = ("_complexity", "_sizes")  # facts that depend on the shape, not the constants
 
@@ -46,10 +46,11 @@ class Program:
 
     def complexity(self) -> int:
         """Sum of the node complexities (1 per node for the built-in operators); cached."""
+        key = complexity_key()
         c = self.__dict__.get("_complexity")
-        if c is None:
-            c = self.__dict__["_complexity"] = int(complexity_table()[self.codes].sum())
-        return c
+        if c is None or c[0] != key:
+            c = self.__dict__["_complexity"] = (key, int(complexity_table()[self.codes].sum()))
+        return c[1]
 
     def with_consts(self, consts: np.ndarray) -> Program:
         q = Program(self.codes, self.args, np.asarray(consts, dtype=np.float64).copy())

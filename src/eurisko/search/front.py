@@ -8,7 +8,7 @@ complexity is counted on that final program.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,11 +50,14 @@ def fold_scaling(p: Program, a: float, b: float) -> list[Program]:
 
 def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling: bool,
                 polish_iterations: int = 30,
-                operators: Sequence[str] | None = None) -> list[FrontEntry]:
+                operators: Sequence[str] | None = None,
+                allowed: Callable[[Program], bool] | None = None) -> list[FrontEntry]:
     """The Pareto front of final formulas (loss = plain weighted MSE, no scaling).
 
     ``operators``: the search's operator set, which simplification may bring in once the
-    polished constants show an identity (``cos(x - 1.5707963)`` is ``sin(x)``)."""
+    polished constants show an identity (``cos(x - 1.5707963)`` is ``sin(x)``). ``allowed``:
+    the final formulas that may enter (the user's constraints: folding in ``a + b*f`` adds two
+    levels of depth, so a searched formula may keep only its unfolded variants)."""
     candidates: list[Program] = []
     for _, p, _, (a, b) in hof.front():
         if linear_scaling:
@@ -83,6 +86,8 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
         candidates, losses,
         lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
         lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
+    if allowed is not None:
+        losses = np.where([allowed(p) for p in candidates], losses, np.inf)
     return pareto(candidates, losses)
 
 
@@ -303,28 +308,59 @@ def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Datase
     return programs, losses
 
 
-def select_index(losses: np.ndarray, complexities: np.ndarray, y_var: float,
-                 n_rows: int | None = None) -> int:
-    """PySR's window with a round-off floor, and within it the formula the data favour.
+MODEL_SELECTIONS = ("auto", "best", "accuracy", "score", "bic")
+SMALL_DATA_ROWS = 100  # "auto" judges fronts fitted on fewer rows than this by "bic"
 
-    Losses are normalised by the variance of y and clipped below at ``LOSS_FLOOR`` (so two exact
-    fits that differ only in round-off tie). Among the front rows whose clipped loss is within
-    1.5x of the best, the one of least ``n*log(loss) + complexity*log(n)`` wins (BIC with one
-    parameter per node; ``n_rows`` rows, ties to the simpler). PySR picks the steepest drop of
-    log-loss per unit of complexity instead, and at noise that drop favours a small look-alike
-    (``m_0*v/cos(v/c)``, 1.39x the loss of the law on 750 rows of 1% noise) over the law three
-    nodes larger: a loss ratio that the noise cannot explain on that many rows. Exact fits sit
-    on the floor, so among them the simplest still wins. Without ``n_rows`` PySR's own rule
-    applies.
+
+def select_index(losses: np.ndarray, complexities: np.ndarray, y_var: float,
+                 model_selection: str = "best", n_rows: int | None = None) -> int:
+    """The front row a rule selects (PySR's three rules, BIC, and "auto").
+
+    Losses are normalised by the variance of y and clipped below at ``LOSS_FLOOR`` (so two
+    exact fits that differ only in round-off tie). The score of a row is its drop of log-loss
+    per unit of complexity from the row before it (0 for the first row).
+
+    - ``"best"`` (PySR's default): among the rows whose loss is within 1.5x of the lowest,
+      the highest score.
+    - ``"accuracy"``: the lowest loss.
+    - ``"score"``: the highest score over the whole front.
+    - ``"bic"``: the lowest ``n log(loss) + complexity log(n)`` for ``n_rows`` rows, the
+      Bayesian information criterion with each unit of complexity counted as a parameter.
+      Each unit must buy a factor ``n**(1/n)`` of loss (1.16 on 20 rows, 1.05 on 100): on few
+      rows a larger formula has to explain more than noise to be chosen.
+    - ``"auto"``: ``"bic"`` below ``SMALL_DATA_ROWS`` rows; from there on, the lowest BIC
+      among the rows of PySR's 1.5x window. On many rows BIC's penalty is small against
+      ``n log(loss ratio)``, and over the whole front it would buy a bloated formula's last
+      per cent; inside the window it still reads a ratio the noise cannot explain, which the
+      steepest drop does not: on I.15.10 at 1% noise, ``m_0*v/cos(v/c)`` (8 nodes) has 1.39x
+      the loss of ``m_0*v/sqrt(1 - (v/c)^2)`` (11 nodes), 750 log 1.39 = 247 against
+      3 log 750 = 20. Exact fits sit on the floor, so among them the simplest wins.
+
+    Ties go to the simpler formula.
     """
     if len(losses) == 0:
         raise ValueError("the front is empty")
+    if model_selection not in MODEL_SELECTIONS:
+        raise ValueError(f"model_selection must be one of {', '.join(MODEL_SELECTIONS)}, got "
+                         f"{model_selection!r}")
     nl = np.maximum(np.asarray(losses, dtype=float) / max(y_var, 1e-300), LOSS_FLOOR)
-    ok = nl <= 1.5 * nl.min()
-    if n_rows is not None and n_rows > 1:
-        bic = n_rows * np.log(nl) + np.asarray(complexities, dtype=float) * np.log(n_rows)
-        bic[~ok] = np.inf
-        return int(np.flatnonzero(bic <= bic.min() + 1e-9 * abs(bic.min()))[0])
+    comps = np.asarray(complexities, dtype=float)
+    window = nl <= 1.5 * nl.min()
+    if model_selection == "auto":
+        if n_rows is None or n_rows < 2:  # a run saved without its rows: PySR's rule
+            model_selection = "best"
+        elif n_rows < SMALL_DATA_ROWS:
+            model_selection = "bic"
+    if model_selection == "accuracy":
+        return int(np.argmin(nl))
+    if model_selection in ("bic", "auto"):
+        if n_rows is None or n_rows < 2:
+            raise ValueError("model_selection='bic' needs the number of rows (n_rows >= 2)")
+        crit = n_rows * np.log(nl) + comps * np.log(n_rows)
+        if model_selection == "auto":
+            crit[~window] = np.inf
+        return int(np.flatnonzero(crit <= crit.min() + 1e-9 * abs(crit.min()))[0])
+    ok = window if model_selection == "best" else np.ones(len(nl), dtype=bool)
     best_i, best_score = int(np.argmax(ok)), -np.inf
     for i in range(len(nl)):
         if not ok[i]:
@@ -332,7 +368,7 @@ def select_index(losses: np.ndarray, complexities: np.ndarray, y_var: float,
         if i == 0:
             score = 0.0
         else:
-            dc = max(complexities[i] - complexities[i - 1], 1)
+            dc = max(comps[i] - comps[i - 1], 1)
             score = -(np.log(nl[i]) - np.log(nl[i - 1])) / dc
         if score > best_score + 1e-12:
             best_i, best_score = i, score

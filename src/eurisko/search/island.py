@@ -10,6 +10,7 @@ is, so small formulas keep a foothold while large ones are explored.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import math
 import random
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset, Losses
+from eurisko.expr.operators import set_complexities
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify
 from eurisko.fit import fit_constants
+from eurisko.search.constraints import Constraints
 from eurisko.search.mutation import Grammar
 
 Migrant = tuple[Program, float, tuple[float, float]]  # a formula, its loss and (a, b)
@@ -56,6 +59,14 @@ class SearchConfig:
     mutation_weights: tuple[float, ...] = field(
         default=(0.25, 0.15, 0.15, 0.1, 0.05, 0.2)  # point subtree insert delete hoist constants
     )
+    # Depth, argument-size and nesting limits every child keeps (None: none).
+    constraints: Constraints | None = None
+    # The complexity of every op code, when the user overrides the registry's (None: not);
+    # each island puts it in force in its process, so the front, parsimony and max_size agree.
+    complexities: tuple[int, ...] | None = None
+    # Children are scored on a fresh draw of this many rows per step (PySR's batching); None
+    # scores them on all rows. The final front is scored on all rows either way.
+    batch_size: int | None = None
 
 
 class Island:
@@ -63,8 +74,9 @@ class Island:
 
     def __init__(self, config: SearchConfig, grammar: Grammar, data: Dataset, backend: Backend,
                  rng: random.Random, y_var: float):
+        set_complexities(config.complexities)
         self.config = config
-        self.grammar = grammar
+        self.grammar = grammar.within(config.constraints, config.max_size)
         self.data = data
         self.fit_data = lm_subset(data, config.lm_rows)
         self.backend = backend
@@ -87,17 +99,21 @@ class Island:
     def seed(self, programs: list[Program] | None = None) -> None:
         """Fill the population: given programs first, then random trees of growing size."""
         cfg = self.config
-        progs = list(programs or [])[: cfg.population_size]
+        ops = cfg.operators
+        progs = [simplify(p, ops) for p in list(programs or [])[: cfg.population_size]]
+        if cfg.constraints is not None:  # guesses from other problems, or an older search's
+            progs = [p for p in progs if cfg.constraints.allows(p)]
         while len(progs) < cfg.population_size:
             size = self.rng.randint(1, min(cfg.max_size, 10))
-            progs.append(self.grammar.random_tree(self.rng, size))
+            tree = self.grammar.random_tree(self.rng, size)
+            simple = simplify(tree, ops)
+            progs.append(simple if self.grammar.fits(simple) else tree)
         self.programs = []
         self.losses = np.zeros(0)
         self.scales = np.zeros((0, 2))
         self.ages = np.zeros(0, dtype=np.int64)
         self.complexities = np.zeros(0, dtype=np.int64)
-        ops = cfg.operators
-        progs, losses, scales, n = evaluate_batch([simplify(p, ops) for p in progs], self.data,
+        progs, losses, scales, n = evaluate_batch(progs, self.data,
                                                   self.backend, cfg, self.rng, self.fit_data)
         self.n_evals += n
         self._insert(progs, losses, scales, replace_oldest=False)
@@ -191,7 +207,7 @@ class Island:
             if child is None:
                 continue
             child = simplify(child, cfg.operators)
-            if len(child) <= cfg.max_size:
+            if self.grammar.fits(child):
                 return child
         return g.random_tree(rng, rng.randint(1, 5))
 
@@ -222,6 +238,14 @@ def lm_subset(data: Dataset, rows: int | None) -> Dataset | None:
                    None if data.w is None else np.ascontiguousarray(data.w[idx]))
 
 
+def mini_batch(data: Dataset, rows: int, rng: random.Random) -> Dataset:
+    """``rows`` rows of ``data`` drawn afresh (without replacement) from ``rng``: what a step's
+    children are scored on with batching, so no formula is tuned to one fixed subset."""
+    idx = np.sort(np.fromiter(rng.sample(range(data.n_rows), rows), dtype=np.int64, count=rows))
+    return Dataset(np.ascontiguousarray(data.Xt[:, idx]), np.ascontiguousarray(data.y[idx]),
+                   None if data.w is None else np.ascontiguousarray(data.w[idx]))
+
+
 def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
                    config: SearchConfig, rng: random.Random, fit_data: Dataset | None = None
                    ) -> tuple[list[Program], np.ndarray, np.ndarray, int]:
@@ -231,10 +255,20 @@ def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
     constants are kept only if they lower the loss on all of ``data``. Returns the (possibly
     re-fitted) programs, losses, linear-scaling (a, b) and the evaluations spent, counted in
     passes over all of ``data`` (LM Jacobians and trial steps included, a pass over the subset
-    counting as its share of the rows).
+    counting as its share of the rows). With ``config.batch_size`` the programs are scored
+    on a fresh mini-batch of rows (`mini_batch`), their evaluations counted as that share of
+    a pass (rounded at random, so the count is right on average).
     """
     if not programs:
         return programs, np.zeros(0), np.zeros((0, 2)), 0
+    if config.batch_size is not None and data.n_rows > config.batch_size:
+        batch_data = mini_batch(data, config.batch_size, rng)
+        progs, losses, scales, n = evaluate_batch(
+            programs, batch_data, backend, dataclasses.replace(config, batch_size=None), rng,
+            lm_subset(batch_data, config.lm_rows))
+        passes = n * batch_data.n_rows / data.n_rows  # in passes over all rows
+        whole = int(passes)
+        return progs, losses, scales, whole + int(rng.random() < passes - whole)
     programs = list(programs)
     batch = ProgramBatch.from_programs(programs)
     res = backend.losses(batch, data, config.linear_scaling)

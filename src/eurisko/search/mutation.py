@@ -6,14 +6,19 @@ Every operator works on the flat arrays directly: the subtree that ends at node 
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from eurisko.expr.operators import CONST, VAR, arity_table, op_code
 from eurisko.expr.program import Program
 from eurisko.expr.tree import subtree_sizes
+
+if TYPE_CHECKING:
+    from eurisko.search.constraints import Constraints
 
 
 def _arity() -> np.ndarray:
@@ -66,6 +71,21 @@ class Grammar:
             raise ValueError("the operator list must hold at least one operator")
         self.n_features = int(n_features)
         self.p_const = float(p_const)
+        self.constraints: Constraints | None = None
+        self.max_complexity: int | None = None
+
+    def within(self, constraints: Constraints | None, max_complexity: int | None = None
+               ) -> Grammar:
+        """This grammar, growing only random trees that keep ``constraints`` (depth,
+        argument sizes, nesting) and have at most ``max_complexity``."""
+        g = copy.copy(self)
+        g.constraints, g.max_complexity = constraints, max_complexity
+        return g
+
+    def fits(self, p: Program) -> bool:
+        """Whether ``p`` keeps this grammar's limits (always, for a grammar without any)."""
+        return ((self.max_complexity is None or p.complexity() <= self.max_complexity)
+                and (self.constraints is None or self.constraints.allows(p)))
 
     def random_const(self, rng: random.Random) -> float:
         if rng.random() < 0.5:
@@ -79,14 +99,25 @@ class Grammar:
 
     def random_tree(self, rng: random.Random, size: int) -> Program:
         """A random program of about ``size`` nodes (exactly, where the operators allow)."""
-        codes: list[int] = []
-        args: list[int] = []
-        consts: list[float] = []
-        self._grow(rng, max(1, size), codes, args, consts)
-        return Program(np.array(codes), np.array(args), np.array(consts))
+        depth = None if self.constraints is None else self.constraints.max_depth
+        limited = self.constraints is not None or self.max_complexity is not None
+        for _ in range(20 if limited else 1):
+            codes: list[int] = []
+            args: list[int] = []
+            consts: list[float] = []
+            self._grow(rng, max(1, size), codes, args, consts, depth)
+            p = Program(np.array(codes), np.array(args), np.array(consts))
+            if not limited or self.fits(p):
+                return p
+            size = max(1, size - 1)
+        return self.random_leaf(rng)
 
-    def _grow(self, rng, size, codes, args, consts) -> None:
+    def _grow(self, rng, size, codes, args, consts, depth: int | None = None) -> None:
         has_u, has_b = len(self.unary) > 0, len(self.binary) > 0
+        if depth is not None:  # a depth limit: nothing below the last level but leaves
+            if depth <= 1:
+                size = 1
+            depth -= 1
         if size <= 1 or (size == 2 and not has_u):
             if rng.random() < self.p_const:
                 codes.append(CONST)
@@ -97,13 +128,13 @@ class Grammar:
                 args.append(int(rng.randrange(self.n_features)))
             return
         if has_u and (not has_b or size == 2 or rng.random() < 0.25):
-            self._grow(rng, size - 1, codes, args, consts)
+            self._grow(rng, size - 1, codes, args, consts, depth)
             codes.append(rng.choice(self.unary))
             args.append(0)
             return
         left = int(rng.randrange(1, size - 1)) if size > 2 else 1
-        self._grow(rng, left, codes, args, consts)
-        self._grow(rng, size - 1 - left, codes, args, consts)
+        self._grow(rng, left, codes, args, consts, depth)
+        self._grow(rng, size - 1 - left, codes, args, consts, depth)
         codes.append(rng.choice(self.binary))
         args.append(0)
 

@@ -28,7 +28,7 @@ and is written back as ``exp(x)`` where the target's factor makes up ``exp(-c)``
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -327,7 +327,8 @@ def decimal_snapped(program: Program, rtol: float = DECIMAL_RTOL) -> Program | N
 
 def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: Backend,
                        linear_scaling: bool, operators: Sequence[str] | None,
-                       scaling: Scaling) -> list[FrontEntry]:
+                       scaling: Scaling, allowed: Callable[[Program], bool] | None = None
+                       ) -> list[FrontEntry]:
     """The final front of a search on ``data`` (scaled by ``scaling``) in the user's variables.
 
     ``X`` is the user's (n_rows, n_features) columns. The formulas are written in the user's
@@ -338,10 +339,11 @@ def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: B
     it; each rewrite is kept where the loss allows, as in `final_front`. Where the factors of
     a product of columns can be gathered into one constant without overflow on the user's
     columns, they are (`Scaling.columns_back`). Without scaling this is
-    `final_front` on ``data``.
+    `final_front` on ``data``. ``allowed``: which final formulas may enter (`final_front`).
     """
     if scaling.identity:
-        return final_front(hof, data, backend, linear_scaling, operators=operators)
+        return final_front(hof, data, backend, linear_scaling, operators=operators,
+                           allowed=allowed)
     raw = Dataset(np.ascontiguousarray(np.asarray(X, dtype=np.float64).T), data.y, data.w)
     y = np.asarray(raw.y, dtype=np.float64)
     y_var = float(np.average((y - np.average(y, weights=raw.w)) ** 2, weights=raw.w))
@@ -359,7 +361,8 @@ def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: B
         ls, lg = rated[i], rated[len(keys) + i]
         p = gathered[i] if lg <= tolerance(ls) or not np.isfinite(ls) else single[i]
         in_columns.entries[c] = (p, *hof.entries[c][1:])
-    front = final_front(in_columns, raw, backend, linear_scaling, operators=operators)
+    front = final_front(in_columns, raw, backend, linear_scaling, operators=operators,
+                        allowed=allowed)
     if not front:
         return front
 
