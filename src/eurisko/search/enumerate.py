@@ -318,7 +318,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                     break
                 n_built += len(chunk.left)
                 n_cand += len(chunk.left)
-                nmse, plain, rms, ok = scorer.score(chunk.vals)
+                nmse, rms, ok = scorer.score(chunk.vals)
                 if chunk.mag is not None:  # f - g where f ~ g: rounding noise around zero
                     ok &= rms > _FLAT * chunk.mag
                 idx = np.flatnonzero(ok)
@@ -333,7 +333,7 @@ def _enumerate(table: _Table, scorer: _Scorer, data: list[Dataset], ops: tuple[s
                     for j in live:
                         s = sub[j]
                         picked[j].offer(s, chunk.code, left, right)
-                        unscaled[j].offer(plain[j, idx], chunk.code, left, right)
+                        unscaled[j].offer(scorer.plain(j, idx), chunk.code, left, right)
                         hit = s <= sample_tol
                         if hit.any():
                             hits[j].offer(s[hit], chunk.code, left[hit], right[hit])
@@ -673,24 +673,19 @@ class _Scorer:
         self.inv_syy = np.where(self.flat, 0.0, 1.0 / np.where(self.flat, 1.0, syy))
         self.syy = syy
 
-    def score(self, F: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(nmse (n_targets, n), plain (n_targets, n), rms (n,), ok (n,))`` for the ``n``
-        rows of ``F``: ``plain`` is the mean squared error of ``f`` itself over the target's
-        variance, ``var(f) - 2 cov(f, y) + var(y) + (mean f - mean y)^2``."""
+    def score(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(nmse (n_targets, n), rms (n,), ok (n,))`` for the ``n`` rows of ``F``; `plain`
+        then reads the unscaled loss of any of them."""
         mean = F @ self.wn
         fc = F - mean[:, None]
         var = np.einsum("ij,ij,j->i", fc, fc, self.wn)
         ms = mean * mean + var
         ok = (var > _FLAT * _FLAT * ms) & (ms < _BIG * _BIG)  # False where NaN
-        nmse = np.empty((len(self.wyc), len(F)))
+        cov = np.empty((len(self.wyc), len(F)))
         for j, wyc in enumerate(self.wyc):  # the covariances, finite wherever ok (one
-            np.dot(fc, wyc, out=nmse[j])  # product per target: 8x faster than one gemm here)
-        shift = mean[None, :] - self.ybar[:, None]
-        plain = (var[None, :] - 2.0 * nmse + self.syy[:, None] + shift * shift) \
-            * self.inv_syy[:, None]
-        plain[:, ~ok] = np.inf
-        nmse *= nmse
+            np.dot(fc, wyc, out=cov[j])  # product per target: 8x faster than one gemm here)
+        self._last = (mean, var, cov)
+        nmse = cov * cov
         nmse *= self.inv_syy[:, None]
         nmse /= var
         np.subtract(1.0, nmse, out=nmse)
@@ -698,7 +693,15 @@ class _Scorer:
         if self.flat.any():
             nmse[self.flat] = 0.0
         nmse[:, ~ok] = np.inf
-        return nmse, plain, np.sqrt(ms), ok
+        return nmse, np.sqrt(ms), ok
+
+    def plain(self, j: int, idx: np.ndarray) -> np.ndarray:
+        """The mean squared error of ``f`` itself against target ``j``, over its variance,
+        for the rows ``idx`` of the last `score` (scorable ones): ``var(f) - 2 cov(f, y) +
+        var(y) + (mean f - mean y)^2``."""
+        mean, var, cov = self._last
+        shift = mean[idx] - self.ybar[j]
+        return (var[idx] - 2.0 * cov[j, idx] + self.syy[j] + shift * shift) * self.inv_syy[j]
 
 
 class _Picked:
@@ -710,8 +713,15 @@ class _Picked:
         self.code = np.zeros(0, np.int16)
         self.left = np.zeros(0, np.int64)
         self.right = np.zeros(0, np.int64)
+        self.bound = np.inf  # the keep-th lowest loss at the last trim: no worse one can stay
 
     def offer(self, nmse: np.ndarray, code: int, left: np.ndarray, right: np.ndarray) -> None:
+        if self.bound < np.inf:
+            below = nmse < self.bound
+            if not below.all():
+                nmse, left, right = nmse[below], left[below], right[below]
+        if not len(nmse):
+            return
         if len(nmse) > self.keep:
             idx = np.argpartition(nmse, self.keep)[:self.keep]
             nmse, left, right = nmse[idx], left[idx], right[idx]
@@ -726,6 +736,8 @@ class _Picked:
         idx = np.argsort(self.nmse, kind="stable")[:self.keep]
         self.nmse, self.code = self.nmse[idx], self.code[idx]
         self.left, self.right = self.left[idx], self.right[idx]
+        if len(self.nmse) == self.keep:
+            self.bound = float(self.nmse[-1])
 
     def items(self) -> list[tuple[float, int, int, int]]:
         """Lowest loss first; finite losses only."""
@@ -764,11 +776,11 @@ def _verified_free(table: _Table, picked: _Picked, data: Dataset, backend: Numpy
     items = picked.items()
     if not items or n == 0:
         return []
-    programs = [simplify(table.program(c, a, b), ops) for _, c, a, b in items]
+    programs = [table.program(c, a, b) for _, c, a, b in items]
     res = backend.losses(ProgramBatch.from_programs(programs), data, linear_scaling=False)
-    order = np.argsort(res.loss, kind="stable")
-    return [Found(programs[i], float(res.loss[i]), (0.0, 1.0)) for i in order[:n]
-            if np.isfinite(res.loss[i]) and res.loss[i] > exact_loss]
+    order = [i for i in np.argsort(res.loss, kind="stable")
+             if np.isfinite(res.loss[i]) and res.loss[i] > exact_loss][:n]
+    return [Found(simplify(programs[i], ops), float(res.loss[i]), (0.0, 1.0)) for i in order]
 
 
 def _folded(p: Program, a: float, b: float, scaled_loss: float, data: Dataset,
