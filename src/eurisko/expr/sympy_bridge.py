@@ -64,6 +64,8 @@ def _foreign(expr: sp.Expr) -> set:
 def _apply(op_sympy, args: list[sp.Expr]) -> sp.Expr:
     """Apply an operator, unevaluated where SymPy's rewriting would leave the real numbers
     or bring in functions no operator stands for (``Abs(exp(z))`` -> ``exp(re(z))``)."""
+    if any(a is sp.nan for a in args):
+        return sp.nan  # numpy's NaN in, NaN out (SymPy's Max rejects nan as incomparable)
     out = op_sympy(*args)
     new = _foreign(out)
     if new and not new <= set().union(*[_foreign(a) for a in args]):
@@ -217,7 +219,10 @@ class _Builder:
                 return (CONST, math.inf)
             if expr in (sp.oo, -sp.oo):
                 return (CONST, float(expr))
-            val = complex(expr.evalf(17))
+            try:
+                val = complex(expr.evalf(17))
+            except TypeError:  # undefined, such as erf(zoo): NaN, as the evaluators give
+                return (CONST, math.nan)
             # sqrt(-2) written without I: NaN, as the evaluators compute it
             return (CONST, val.real if val.imag == 0 else math.nan)
         if expr.is_Add:
@@ -230,6 +235,13 @@ class _Builder:
                 return self.op("exp", self.build(e)) if self.has("exp") else self.op(
                     "pow", (CONST, math.e), self.build(e))
             return self.power(self.build(base), e)
+        if isinstance(expr, sp.Max | sp.Min):  # n-ary in SymPy: a chain of binary max / min
+            name = "max" if isinstance(expr, sp.Max) else "min"
+            args = sorted(expr.args, key=sp.default_sort_key)
+            node = self.build(args[0])
+            for a in args[1:]:
+                node = self.op(name, node, self.build(a))
+            return node
         if isinstance(expr, sp.Function):
             return self.build_function(expr)
         raise ValueError(
