@@ -546,11 +546,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         out = eval_program(self._program(i), np.ascontiguousarray(Xv.T))
         return np.asarray(out, dtype=np.float64)
 
-    def sympy(self, i: int | None = None, precision: int | None = None):
-        """The selected formula (or row ``i``) as a SymPy expression."""
+    def sympy(self, i: int | None = None, precision: int | None = None, *, real: bool = False):
+        """The selected formula (or row ``i``) as a SymPy expression, in plain Symbols named
+        as the columns, so ``sp.Symbol("x")`` matches them (e.g. in ``subs``); ``real=True``
+        gives real Symbols instead (SymPy then simplifies over the reals)."""
         from eurisko.expr.sympy_bridge import to_sympy
 
-        return to_sympy(self._program(i), self.variable_names_, precision)
+        return to_sympy(self._program(i), self.variable_names_, precision, real=real)
 
     def latex(self, i: int | None = None, precision: int = 4) -> str:
         """The selected formula (or row ``i``) in LaTeX."""

@@ -27,7 +27,7 @@ from eurisko.expr.operators import (
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import as_sympy
 from eurisko.expr.tree import Node, from_tree, variable_names
-from eurisko.validation import check_int
+from eurisko.validation import check_bool, check_int
 
 _XNAME = re.compile(r"^x(\d+)$")
 _FUNC_ALIASES = {"Abs": "abs"}
@@ -75,10 +75,13 @@ def _apply(op_sympy, args: list[sp.Expr]) -> sp.Expr:
 
 
 def to_sympy(program: Program, names: Sequence[str] | None = None,
-             precision: int | None = None) -> sp.Expr:
+             precision: int | None = None, *, real: bool = True) -> sp.Expr:
     """The SymPy expression of ``program``.
 
-    Variables are real Symbols named from ``names`` (default x0, x1, ...). Constants are
+    Variables are Symbols named from ``names`` (default x0, x1, ...), exactly as given. They
+    are built real, so SymPy simplifies over the reals (``sqrt(x**2)`` is ``Abs(x)``); with
+    ``real=False`` the result holds plain Symbols, the ones a user's ``sp.Symbol("x")`` is
+    equal to (a real Symbol is not: ``subs`` would silently do nothing). Constants are
     Floats (integers become Integers; a constant that is exactly the double of a short
     fraction like 10/3 or a multiple of pi like pi/4, as the final front snaps them, is
     written as that number, see `short_numbers`),
@@ -109,7 +112,10 @@ def to_sympy(program: Program, names: Sequence[str] | None = None,
                 stack.append((_sympy_number(v, precision), v))
             else:
                 stack.append((_apply(op.sympy, [k[0] for k in kids]), None))
-    return stack[0][0]
+    out = stack[0][0]
+    if not check_bool(real, "real"):
+        out = out.xreplace({s: sp.Symbol(s.name) for s in symbols})
+    return out
 
 
 # --- SymPy to program ------------------------------------------------------------------
