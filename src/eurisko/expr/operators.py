@@ -196,7 +196,8 @@ _BUILTINS: list[Operator] = [
                         torch="torch.minimum(a, b)", jax="jnp.minimum(a, b)")),
     Operator("sign", 1, np.sign, _sympy_function("sign"), "np.sign(a)", ("0.0 * a",),
              exports=_x(c="(isnan(a) ? NAN : (double)((a > 0.0) - (a < 0.0)))",
-                        torch="torch.sign(a)", jax="jnp.sign(a)")),
+                        torch="torch.where(torch.isnan(a), a, torch.sign(a))",
+                        jax="jnp.sign(a)")),
     # gamma: inf at 0 (signed), NaN at the negative integers, as scipy.special.gamma
     Operator("gamma", 1, _gamma_numpy, _sympy_function("gamma"), "math.gamma(a)",
              (f"y * ({_DIGAMMA})",),
