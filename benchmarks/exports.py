@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from eurisko import SymbolicRegressor
 from eurisko.bench import load_problem
@@ -133,8 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         model = SymbolicRegressor(time_limit=args.time_limit, n_jobs=1,
                                   random_state=0).fit(X, y)
         rng = np.random.default_rng(1)
-        Xr = np.column_stack([rng.uniform(*problem.ranges[v], args.rows)
-                              for v in problem.variables])
+        Xdf = pd.DataFrame({v: rng.uniform(*problem.ranges[v], args.rows)
+                            for v in problem.variables})
+        Xr = Xdf.to_numpy()
         n = len(model.programs_)
         n_formulas += n
         row = {"law": name, "formulas": n, "worst": {}, "mismatched_rows": {}}
@@ -148,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 w, bad = 0.0, 0
                 for i in range(n):
                     with np.errstate(all="ignore"):
-                        want = model.predict(Xr, i)
+                        want = model.predict(Xdf, i)
                     wi, bi = compare(fn(i, Xr), want)
                     w, bad = max(w, wi), bad + bi
                 row["worst"][e], row["mismatched_rows"][e] = w, bad
