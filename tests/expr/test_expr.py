@@ -624,3 +624,29 @@ def test_short_numbers_are_found_and_written_exactly():
         sp.Rational(3, 4) / sp.pi ** 2
     assert nearest_short(9.8696, 1e-9) is None and as_sympy(9.869604401106985) is None
     assert to_sympy(prog("0.3333333333333333*a", ["a"]), ["a"]) == a / 3
+
+
+# --- names as given ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given, used", [
+    (["lambda_", "I_", "E", "S", "beta"], ["lambda_", "I_", "E", "S", "beta"]),  # identifiers
+    (["x 1", "v [m/s]", "2nd", "_t"], ["x_1", "v__m_s", "x_2nd", "_t"]),          # made so
+    (["pi", "e", "a", "a_"], ["pi_", "e_", "a", "a_"]),  # parser constants; no clash made
+])
+def test_identifiers_keep_names_that_are_identifiers(given, used):
+    from eurisko.expr.parser import identifiers
+
+    assert identifiers(given) == used
+    p = parse(" + ".join(used), used)  # every name reads back as its own variable
+    assert to_string(p, used) == " + ".join(used)
+
+
+def test_to_sympy_plain_symbols_match_the_users():
+    names = ["lambda_", "I_", "E"]
+    p = prog("2*lambda_*I_ + E", names)
+    plain = to_sympy(p, names, real=False)
+    lam, I_, E = sp.symbols("lambda_ I_ E")
+    assert plain == 2 * lam * I_ + E and not plain.has(sp.I)
+    assert plain.subs({lam: 1, I_: 2, E: 3}) == 7
+    assert to_sympy(p, names).subs(lam, 1).has(sp.Symbol("lambda_", real=True))  # real ones
