@@ -95,7 +95,7 @@ def exporters(model: SymbolicRegressor, n: int, tmp: Path) -> dict[str, Callable
     try:
         import torch
 
-        out["torch"] = lambda i, X: model.pytorch(i)(torch.as_tensor(X)).detach().numpy()
+        out["torch"] = lambda i, X: model.pytorch(i)(torch.tensor(X)).detach().numpy()
     except ImportError:
         out["torch"] = "skipped: torch not installed (pip install 'eurisko[torch]')"
     try:

@@ -101,7 +101,7 @@ def test_pytorch_and_jax_agree_with_predict(named_fit):
     X, _, model = named_fit
     torch = pytest.importorskip("torch", reason="PyTorch export: pip install 'eurisko[torch]'")
     module = model.pytorch()
-    np.testing.assert_allclose(module(torch.as_tensor(X.to_numpy())).detach().numpy(),
+    np.testing.assert_allclose(module(torch.tensor(X.to_numpy())).detach().numpy(),
                                model.predict(X), rtol=1e-12)
     assert module.constants.requires_grad
     jax = pytest.importorskip("jax", reason="JAX export: pip install 'eurisko[jax]'")
