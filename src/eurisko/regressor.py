@@ -195,7 +195,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     programs_ : list of Program
         The formulas of the front, as postfix programs.
     variable_names_ : list of str
-        Names of the columns in the formulas.
+        Names of the columns in the formulas: a column's own name when it is an identifier
+        (``lambda_``, ``I_``), else made one (``v [m/s]`` -> ``v__m_s``).
     n_evals_, elapsed_, interrupted_ : int, float, bool
     stop_reason_ : str
         Which rule ended the search: ``"time limit"``, ``"evaluation budget"``,
