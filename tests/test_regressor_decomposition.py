@@ -88,7 +88,7 @@ def test_without_units_a_small_table_is_walked_with_its_output_transforms():
     m = SymbolicRegressor(**{**FAST, "max_evals": 2_000_000}).fit(
         df, np.arcsin(df["n"] * np.sin(df["theta2"])))
     n, theta2 = sp.symbols("n theta2", real=True)
-    assert sp.simplify(m.sympy() - sp.asin(n * sp.sin(theta2))) == 0, m.sympy()
+    assert sp.simplify(m.sympy(real=True) - sp.asin(n * sp.sin(theta2))) == 0, m.sympy(real=True)
     w = entry(m, "walk")
     assert w["transform"] == "sin" and w["enumeration"]["transforms"]["sin"] >= 1
     assert w["columns"] == ["n", "theta2"]

@@ -91,7 +91,7 @@ def test_a_target_whose_square_overflows_fits():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no overflow leaks out of fit
         model = quick().fit(x, np.exp(x[:, 0]))
-    assert model.sympy() == sp.exp(sp.Symbol("x0", real=True))
+    assert model.sympy(real=True) == sp.exp(sp.Symbol("x0", real=True))
     # the structure tests and the walk need ordinary magnitudes: skipped, and said so
     assert all("ordinary magnitudes" in b["skipped"]
                for b in model.decomposition_["branches"] if b["kind"] != "plain")
@@ -117,7 +117,7 @@ def test_laws_of_any_magnitude_are_recovered(case):
     X, y, c, j = _extreme(case)
     model = quick().fit(X, y)
     assert model.stop_reason_ == "exact fit"
-    expr = model.sympy()
+    expr = model.sympy(real=True)
     x = sp.Symbol(f"x{j}", real=True)
     assert expr.free_symbols == {x}
     assert float(sp.simplify(expr / x)) == pytest.approx(c, rel=1e-12), expr
@@ -129,7 +129,7 @@ def test_laws_of_any_magnitude_are_recovered(case):
 def test_columns_far_apart_in_magnitude_multiply():
     X, _, _, _ = _extreme("y=3*x, x~1e200")
     model = quick().fit(X, X[:, 0] * X[:, 1])  # an ordinary target of extreme columns
-    assert model.sympy() == sp.Symbol("x0", real=True) * sp.Symbol("x1", real=True)
+    assert model.sympy(real=True) == sp.Symbol("x0", real=True) * sp.Symbol("x1", real=True)
 
 
 def test_exp_of_arguments_up_to_700_fits_without_error():
@@ -192,5 +192,5 @@ def test_newtons_gravitation_in_si_units_has_one_constant():
                          rng.uniform(1, 10, 300) * 1e7])  # kg, kg, m
     model = quick(max_evals=30000).fit(X, 6.674e-11 * X[:, 0] * X[:, 1] / X[:, 2] ** 2)
     m1, m2, r = sp.symbols("x0 x1 x2", real=True)
-    assert model.sympy() == sp.Float(6.674e-11) * m1 * m2 / r**2
+    assert model.sympy(real=True) == sp.Float(6.674e-11) * m1 * m2 / r**2
     assert model.pareto_front_["equation"].iloc[model.best_index_].count("e-11") == 1

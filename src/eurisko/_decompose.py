@@ -395,7 +395,7 @@ def _separation(table: Any, y: np.ndarray, rows: np.ndarray, surrogate: Any, see
             model.fit(part.X, part.y)
         n_evals += int(model.n_evals_)
         picks = dict.fromkeys([model.best_index_, len(model.programs_) - 1])
-        formulas.append([model.sympy(i) for i in picks])
+        formulas.append([model.sympy(i, real=True) for i in picks])
         entry.setdefault("parts", []).append(
             {"variables": list(part.variables), "formula": str(model.sympy()),
              "stop_reason": model.stop_reason_})

@@ -256,7 +256,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     programs_ : list of Program
         The formulas of the front, as postfix programs.
     variable_names_ : list of str
-        Names of the columns in the formulas.
+        Names of the columns in the formulas: a column's own name when it is an identifier
+        (``lambda_``, ``I_``), else made one (``v [m/s]`` -> ``v__m_s``).
     n_evals_, elapsed_, interrupted_ : int, float, bool
     stop_reason_ : str
         Which rule ended the search: ``"time limit"``, ``"evaluation budget"``,
@@ -650,11 +651,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         out = eval_program(self._program(i), np.ascontiguousarray(Xv.T))
         return np.asarray(out, dtype=np.float64)
 
-    def sympy(self, i: int | None = None, precision: int | None = None):
-        """The selected formula (or row ``i``) as a SymPy expression."""
+    def sympy(self, i: int | None = None, precision: int | None = None, *, real: bool = False):
+        """The selected formula (or row ``i``) as a SymPy expression, in plain Symbols named
+        as the columns, so ``sp.Symbol("x")`` matches them (e.g. in ``subs``); ``real=True``
+        gives real Symbols instead (SymPy then simplifies over the reals)."""
         from eurisko.expr.sympy_bridge import to_sympy
 
-        return to_sympy(self._program(i), self.variable_names_, precision)
+        return to_sympy(self._program(i), self.variable_names_, precision, real=real)
 
     def latex(self, i: int | None = None, precision: int = 4) -> str:
         """The selected formula (or row ``i``) in LaTeX."""
@@ -708,6 +711,64 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             model._set_front(front)
         model.decomposition_ = meta.get("decomposition", {})
         return model
+
+    # --- exports: the formula without eurisko (eurisko.expr.export) -----------------
+
+    def _export_args(self) -> dict:
+        """Names of the program's columns and the physical constants they bind."""
+        return {"names": self.variable_names_,
+                "fixed": dict(getattr(self, "physical_constants_", []))}
+
+    def numpy(self, i: int | None = None):
+        """The selected formula (or row ``i``) as a plain callable ``f(X) -> y`` that needs
+        numpy only (no SymPy, no eurisko evaluator at call time); it takes the X that
+        ``predict`` takes. Its ``source`` attribute is the same function as a standalone
+        Python module (what ``eurisko fit`` writes to ``formula.py``)."""
+        from eurisko.expr.export import to_numpy
+
+        p = self._program(i)
+        names = getattr(self, "feature_names_in_", None)
+        return to_numpy(p, **self._export_args(),
+                        feature_names=None if names is None else list(names))
+
+    def pytorch(self, i: int | None = None, dtype=None):
+        """The selected formula (or row ``i``) as a ``torch.nn.Module`` whose constants are
+        one trainable parameter, ``module.constants`` (float64 unless ``dtype``); needs
+        ``pip install 'eurisko[torch]'``."""
+        from eurisko.expr.export import to_pytorch
+
+        return to_pytorch(self._program(i), **self._export_args(), dtype=dtype)
+
+    def jax(self, i: int | None = None):
+        """The selected formula (or row ``i``) as ``(fn, params)``: ``fn(X, params) -> y``, a
+        pure JAX function, and its constants; float64 only after
+        ``jax.config.update("jax_enable_x64", True)``. Needs ``pip install 'eurisko[jax]'``."""
+        from eurisko.expr.export import to_jax
+
+        return to_jax(self._program(i), **self._export_args())
+
+    def c_code(self, i: int | None = None, function_name: str = "f") -> str:
+        """C99 source of the selected formula (or row ``i``): ``double f(const double *x)``
+        on one row and ``f_rows`` on a row-major table; needs only ``<math.h>``."""
+        from eurisko.expr.export import to_c
+
+        return to_c(self._program(i), **self._export_args(), function_name=function_name)
+
+    def latex_table(self, indices: Sequence[int] | None = None, precision: int = 3) -> str:
+        """The Pareto front (or its rows ``indices``) as a booktabs LaTeX table for a paper:
+        equation, complexity, loss and R^2 per row."""
+        from eurisko.expr.export import latex_table
+
+        check_is_fitted(self, "programs_")
+        rows = list(range(len(self.programs_))) if indices is None else [
+            check_int(k, "indices", hint="rows of pareto_front_") for k in indices]
+        for k in rows:
+            self._program(k)  # the IndexError that names the front's size
+        front = self.pareto_front_.iloc[rows]
+        return latex_table(
+            [self.programs_[k] for k in rows], self.variable_names_, precision=precision,
+            columns={"Complexity": front["complexity"].tolist(), "Loss": front["loss"].tolist(),
+                     "$R^2$": front["r2"].tolist()})
 
 
 def _front_without_data(hof: HallOfFame, linear_scaling: bool,

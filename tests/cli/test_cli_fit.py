@@ -61,6 +61,17 @@ def test_fit_writes_results(tmp_path: Path, data_csv: Path, run_cli, check_fit_r
     cli = json.loads((out / "cli.json").read_text())
     assert cli["data_path"] == str(data_csv.resolve())
     assert (out / "state.json").is_file()
+    # the selected formula, for use without eurisko: formula.py (numpy) and formula.c
+    assert "formula.py" in r.stdout and "formula.c" in r.stdout
+    from eurisko import SymbolicRegressor
+
+    model = SymbolicRegressor.from_run(out)
+    X = pd.read_csv(data_csv)[["a", "b", "noise"]]
+    namespace: dict = {}
+    exec(compile((out / "formula.py").read_text(), "formula.py", "exec"), namespace)
+    np.testing.assert_allclose(namespace["f"](X.to_numpy()), model.predict(X), rtol=1e-12)
+    c_text = (out / "formula.c").read_text()
+    assert "double f(const double *x)" in c_text and "#include <math.h>" in c_text
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

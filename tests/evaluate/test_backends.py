@@ -476,6 +476,74 @@ def test_inverse_trig_and_hyperbolic_operators(backend, dtype):
     np.testing.assert_allclose(L.loss, REF.losses(batch, data, True).loss, rtol=1e-4)
 
 
+#: operators available by name (not in the default set): each with the constants of
+#: c0 * f(c1 * x0 + c2) [, x1] that keep its argument where it is smooth, x0 in [0.5, 2.5]
+NAMED_OPERATORS = [
+    ("erf", [1.3, 0.6, -0.9]),
+    ("asinh", [1.3, 2.0, -3.0]),
+    ("sign", [1.3, 0.6, -0.9]),
+    ("gamma", [1.3, 0.6, 0.9]),      # argument in [1.2, 2.4]
+    ("gamma", [1.3, 0.15, -0.98]),   # in [-0.905, -0.605]: the reflection branch of digamma
+    ("max", [1.3, 0.6, -0.2]),
+    ("min", [1.3, 0.6, -0.2]),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(("name", "consts"), NAMED_OPERATORS,
+                         ids=[f"{n}{i}" for i, (n, _) in enumerate(NAMED_OPERATORS)])
+def test_named_operators_match_reference_and_scipy(backend, dtype, name, consts):
+    # values and Jacobians (the Levenberg-Marquardt path) against the reference, the
+    # reference against scipy / numpy, and the Jacobian against central differences
+    import scipy.special as sps
+
+    data = make_data(28, n_rows=70, dtype=dtype)
+    binary = get_operator(name).arity == 2
+    nodes = [("c", 0), ("c", 1), ("x", 0), "mul", ("c", 2), "add"]
+    nodes += [("x", 1), name, "mul"] if binary else [name, "mul"]
+    batch = ProgramBatch.from_programs([_prog(*nodes, consts=consts)])
+    x0, x1 = data.Xt.astype(np.float64)[:2]
+    u = consts[1] * x0 + consts[2]
+    want = {"erf": sps.erf(u), "asinh": np.arcsinh(u), "sign": np.sign(u),
+            "gamma": sps.gamma(u), "max": np.maximum(u, x1), "min": np.minimum(u, x1)}[name]
+    ref_pred, ref_jac = REF.jacobian(batch, data)
+    np.testing.assert_allclose(ref_pred[0], consts[0] * want, rtol=1e-14)
+    if name == "gamma":  # d/dc2 gamma(u) = gamma(u) * digamma(u)
+        np.testing.assert_allclose(ref_jac[2], consts[0] * want * sps.digamma(u), rtol=1e-10)
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(np.asarray(backend.predict(batch, data))[0], ref_pred[0],
+                               rtol=tol, atol=tol)
+    pred, jac = backend.jacobian(batch, data)
+    np.testing.assert_allclose(np.asarray(pred), ref_pred, rtol=tol, atol=tol)
+    np.testing.assert_allclose(np.asarray(jac), ref_jac, rtol=tol, atol=tol)
+    h = 1e-6
+    p = batch.program(0)
+    for k in range(3):
+        up, down = p.consts.copy(), p.consts.copy()
+        up[k] += h
+        down[k] -= h
+        fd = (REF.predict(ProgramBatch.from_programs([p.with_consts(up)]), data)[0]
+              - REF.predict(ProgramBatch.from_programs([p.with_consts(down)]), data)[0])
+        np.testing.assert_allclose(np.asarray(jac)[k], fd / (2 * h), rtol=1e-5,
+                                   atol=1e-7 + tol)
+    np.testing.assert_allclose(backend.losses(batch, data, True).loss,
+                               REF.losses(batch, data, True).loss, rtol=1e-4)
+
+
+def test_named_operators_propagate_nan_and_poles(backend):
+    # NaN in, NaN out (max and min too, as numpy's maximum); gamma: inf at 0, NaN at -1
+    x = np.array([np.nan, 0.0, -1.0, 2.0])
+    data = Dataset.from_arrays(np.c_[x, np.ones_like(x)], np.zeros_like(x))
+    progs = [_prog(("x", 0), n) for n in ("erf", "asinh", "sign", "gamma")]
+    progs += [_prog(("x", 0), ("x", 1), n) for n in ("max", "min")]
+    batch = ProgramBatch.from_programs(progs)
+    got = np.asarray(backend.predict(batch, data))
+    ref = REF.predict(batch, data)
+    np.testing.assert_allclose(got, ref, rtol=1e-15, atol=0)  # NaN and inf where ref has them
+    assert np.isnan(ref[:, 0]).all()
+    assert ref[3, 1] == np.inf and np.isnan(ref[3, 2]) and ref[3, 3] == 1.0
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 def test_asin_and_acos_at_the_ends_of_their_domain(backend, dtype):
     # +-pi/2, pi and 0 at x = -+1; slopes infinite there (as sqrt's at 0), NaN beyond

@@ -216,7 +216,7 @@ def test_rounded_text_parses_to_nearby_formula(Xt):
     ("a $ b", "unexpected character '\\$' at column 3"),
     ("exp(a, b)", "takes 1 argument"),
     ("exp + a", "exp is a function"),
-    ("asinh(a)", "unknown function 'asinh' at column 1"),
+    ("arsinh(a)", "unknown function 'arsinh' at column 1"),
     ("x0", "unknown name 'x0'"),
     ("__import__('os').system('echo hi')", "unexpected character \"'\" at column 12"),
     ("__import__(a)", "unknown function '__import__' at column 1"),
@@ -329,6 +329,35 @@ def test_inverse_trig_and_hyperbolic_round_trips(name):
     np.testing.assert_allclose(f(x[0]), want, rtol=1e-14)
 
 
+@pytest.mark.parametrize("text, expr", [
+    ("1.5*erf(0.5*a - 0.25)", 1.5 * sp.erf(0.5 * a - 0.25)),
+    ("1.5*asinh(0.5*a - 0.25)", 1.5 * sp.asinh(0.5 * a - 0.25)),
+    ("1.5*sign(0.5*a - 0.25)", 1.5 * sp.sign(0.5 * a - 0.25)),
+    ("1.5*gamma(0.5*a + 2)", 1.5 * sp.gamma(0.5 * a + 2)),
+    ("max(a, 2*b)", sp.Max(a, 2 * b)),
+    ("min(a, 2*b) + 1", sp.Min(a, 2 * b) + 1),
+])
+def test_named_operators_round_trip_through_sympy(text, expr):
+    # parse -> SymPy -> program -> values, against scipy through SymPy's lambdify
+    p = prog(text, ["a", "b"])
+    assert to_sympy(p, ["a", "b"]) == expr
+    q = from_sympy(to_sympy(p, ["a", "b"]), ["a", "b"])
+    text_again = to_string(parse(to_string(p, ["a", "b"]), ["a", "b"]), ["a", "b"])
+    assert text_again == to_string(p, ["a", "b"])
+    X = np.array([np.linspace(-3, 3, 13), np.linspace(2, -2, 13)])
+    want = sp.lambdify((a, b), expr, "scipy")(*X)
+    np.testing.assert_allclose(values(p, X), want, rtol=1e-14)
+    np.testing.assert_allclose(values(q, X), want, rtol=1e-14)
+
+
+def test_max_of_three_arguments_is_a_chain():
+    p = from_sympy(sp.Max(a, b, sp.sin(a)), ["a", "b"])
+    assert to_string(p, ["a", "b"]).count("max(") == 2
+    X = np.array([[0.5, -1.0, 2.0], [0.1, -3.0, 1.0]])
+    np.testing.assert_array_equal(values(p, X), np.maximum(np.maximum(X[0], X[1]),
+                                                          np.sin(X[0])))
+
+
 def test_asin_and_acos_outside_their_domain_are_nan():
     # as numpy computes them (and sqrt of a negative), not SymPy's complex values
     assert to_sympy(prog("asin(2)*x0")) is sp.nan
@@ -347,8 +376,8 @@ def test_from_sympy_respects_an_operator_subset(Xt):
 
 
 @pytest.mark.parametrize("expr, message", [
-    (sp.erf(a), "SymPy function 'erf'"),
-    (sp.asinh(a), "SymPy function 'asinh'"),
+    (sp.erfc(a), "SymPy function 'erfc'"),
+    (sp.acosh(a), "SymPy function 'acosh'"),
     (sp.Symbol("z") + a, "unknown variable 'z'; known variables: a, b"),
     (sp.I * a, "complex"),
 ])
@@ -595,3 +624,29 @@ def test_short_numbers_are_found_and_written_exactly():
         sp.Rational(3, 4) / sp.pi ** 2
     assert nearest_short(9.8696, 1e-9) is None and as_sympy(9.869604401106985) is None
     assert to_sympy(prog("0.3333333333333333*a", ["a"]), ["a"]) == a / 3
+
+
+# --- names as given ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given, used", [
+    (["lambda_", "I_", "E", "S", "beta"], ["lambda_", "I_", "E", "S", "beta"]),  # identifiers
+    (["x 1", "v [m/s]", "2nd", "_t"], ["x_1", "v__m_s", "x_2nd", "_t"]),          # made so
+    (["pi", "e", "a", "a_"], ["pi_", "e_", "a", "a_"]),  # parser constants; no clash made
+])
+def test_identifiers_keep_names_that_are_identifiers(given, used):
+    from eurisko.expr.parser import identifiers
+
+    assert identifiers(given) == used
+    p = parse(" + ".join(used), used)  # every name reads back as its own variable
+    assert to_string(p, used) == " + ".join(used)
+
+
+def test_to_sympy_plain_symbols_match_the_users():
+    names = ["lambda_", "I_", "E"]
+    p = prog("2*lambda_*I_ + E", names)
+    plain = to_sympy(p, names, real=False)
+    lam, I_, E = sp.symbols("lambda_ I_ E")
+    assert plain == 2 * lam * I_ + E and not plain.has(sp.I)
+    assert plain.subs({lam: 1, I_: 2, E: 3}) == 7
+    assert to_sympy(p, names).subs(lam, 1).has(sp.Symbol("lambda_", real=True))  # real ones

@@ -184,6 +184,24 @@ def test_constants_inside_inverse_trig_and_hyperbolic_operators(backend, name, t
     assert res.loss[0] < 1e-16
 
 
+@pytest.mark.parametrize("text, truth, start", [
+    ("1.0*erf(1.0*x0)", [1.5, 0.8], [1.0, 0.5]),
+    ("1.0*asinh(1.0*x0)", [2.0, 1.5], [1.0, 0.5]),
+    ("1.0*gamma(1.0*x0 + 1.0)", [0.5, 1.2, 2.0], [1.0, 1.0, 2.5]),  # argument in [0.8, 3.2]
+    ("1.0*gamma(1.0*x0 + 1.0)", [0.5, 0.2, -0.5], [1.0, 0.25, -0.6]),  # in [-0.7, -0.3]
+    ("max(1.0*x0, 1.0) + 1.0*x0", [2.0, 0.3, 0.5], [1.5, 0.5, 0.2]),
+], ids=["erf", "asinh", "gamma", "gamma-negative", "max"])
+def test_constants_inside_the_named_operators(backend, text, truth, start):
+    # Levenberg-Marquardt through each operator's derivative (gamma's: gamma * digamma)
+    x = np.linspace(-1.0, 1.0, 201)
+    p = parse(text)
+    data = _data(x, eval_program(p.with_consts(np.array(truth, dtype=float)), x[None, :]))
+    res = fit_constants(ProgramBatch.from_programs([p.with_consts(np.array(start, float))]),
+                        data, backend, max_iter=100, linear_scaling=False)
+    np.testing.assert_allclose(res.consts, truth, rtol=1e-7)
+    assert res.loss[0] < 1e-16
+
+
 def test_asin_out_of_its_domain_is_an_infinite_loss(backend):
     # asin(2 x) is NaN for |x| > 1/2 whatever the amplitude: the loss is inf from the start
     # and the fit leaves the program alone, as for log of a negative; its neighbour is fitted

@@ -134,7 +134,7 @@ def fit_eurisko(X, y, *, time_limit: float | None, seed: int, threads: int = 1,
     front = model.pareto_front_
     best = int(model.best_index_)
     columns = [str(c) for c in X.columns]
-    exprs = [to_truth_names(model.sympy(i), model.variable_names_, columns)
+    exprs = [to_truth_names(model.sympy(i, real=True), model.variable_names_, columns)
              for i in range(len(front))]
     return MethodFit(
         method="eurisko", equation=str(front["equation"].iloc[best]), model=exprs[best],

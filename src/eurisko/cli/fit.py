@@ -4,8 +4,9 @@
     eurisko fit --resume runs/name [--time-limit 30]
 
 The search writes checkpoints to the output directory while it runs; at the end (also after
-Ctrl-C) it writes the Pareto front there: ``front.csv``, ``front.json`` and ``front.png``, and
-``cli.json`` (which data, target and features), so that ``--resume DIR`` can go on from the last
+Ctrl-C) it writes the Pareto front there: ``front.csv``, ``front.json`` and ``front.png``, the
+selected formula for use without eurisko (``formula.py``, a numpy function, and ``formula.c``),
+and ``cli.json`` (which data, target and features), so that ``--resume DIR`` can go on from the last
 checkpoint with the same data. On ``--resume``, ``--time-limit`` and ``--max-evals`` count what
 is added.
 
@@ -360,7 +361,8 @@ def run_job(job: Job, console: Console, what: str,
                   f"{model.n_evals_:,} evaluations in {model.elapsed_:.1f} s"
                   f"{_stopped_by(model)}", highlight=False)
     _print_decomposition(console, getattr(model, "decomposition_", {}))
-    console.print(f"results: {paths['csv']}, {paths['json'].name}, {paths['png'].name}  "
+    files = ", ".join(paths[k].name for k in ("json", "png", "py", "c") if k in paths)
+    console.print(f"results: {paths['csv']}, {files}  "
                   f"(continue with: eurisko fit --resume {job.out_dir})",
                   highlight=False, markup=False, soft_wrap=True)
     return (EXIT_INTERRUPTED if interrupted else EXIT_OK), model

@@ -133,7 +133,7 @@ class SymbolicSearch:
         out = []
         for i, prog in enumerate(sr.programs_):
             try:
-                expr = sr.sympy(i)
+                expr = sr.sympy(i, real=True)
             except (ValueError, TypeError, NotImplementedError):
                 continue
 

@@ -30,6 +30,9 @@ VAR = 0
 CONST = 1
 FIRST_OP = 2
 
+#: what `Operator.exports` may name: the targets of `eurisko.expr.export`
+EXPORT_TARGETS = ("numpy", "c", "torch", "jax")
+
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -50,6 +53,9 @@ class Operator:
     complexity : cost of one node of this operator in the complexity count.
     infix : symbol for infix printing of binary operators (``+``), else None.
     imports : ``(module, name)`` pairs the generated kernel imports (custom operators).
+    exports : ``(target, code)`` pairs: the operator as an expression in ``a`` (and ``b``) for
+        the exports of `eurisko.expr.export` (targets ``numpy``, ``c``, ``torch``, ``jax``);
+        a target left out is derived where that is safe (see `export_code`).
     """
 
     name: str
@@ -61,6 +67,11 @@ class Operator:
     complexity: int = 1
     infix: str | None = None
     imports: tuple[tuple[str, str], ...] = field(default=())
+    exports: tuple[tuple[str, str], ...] = field(default=())
+
+    def export_code(self, target: str) -> str | None:
+        """This operator as an expression of ``a`` (and ``b``) in ``target``, or None."""
+        return dict(self.exports).get(target)
 
 
 def _sympy_function(name: str) -> Callable[..., sp.Expr]:
@@ -79,39 +90,121 @@ def _pow_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.power(a, b)
 
 
+def _erf_numpy(a: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return erf(a)
+
+
+def _gamma_numpy(a: np.ndarray) -> np.ndarray:
+    from scipy.special import gamma
+
+    return gamma(a)
+
+
+#: digamma(a) = d log(gamma(a)) / da as one expression that numba compiles on scalars and numpy
+#: runs on arrays (the derivative of gamma is y * digamma(a)): reflection below 1/2
+#: (z = 1 - a there, selected arithmetically: np.where is an array in numba), six steps of the
+#: recurrence psi(z) = psi(z + 1) - 1/z, then the asymptotic series at w = z + 6 >= 6.5
+#: (truncation error below 1e-12)
+_Z = "(a + (a < 0.5) * (1.0 - 2.0 * a))"
+_W2 = f"({_Z} + 6.0) ** 2"
+_DIGAMMA = (
+    f"(a < 0.5) * (-np.pi / np.tan(np.pi * a)) + np.log({_Z} + 6.0) - 0.5 / ({_Z} + 6.0)"
+    f" - (1.0 / 12.0 - (1.0 / 120.0 - (1.0 / 252.0 - (1.0 / 240.0 - (1.0 / 132.0"
+    f" - 691.0 / 32760.0 / {_W2}) / {_W2}) / {_W2}) / {_W2}) / {_W2}) / {_W2}"
+    + "".join(f" - 1.0 / ({_Z} + {k}.0)" for k in range(6))
+)
+
+
+def _x(**targets: str) -> tuple[tuple[str, str], ...]:
+    return tuple(targets.items())
+
+
+# exports: how the exports (`eurisko.expr.export`) write each operator; numpy code is derived
+# from the numpy function where that is a numpy ufunc, C / torch / jax code is given here
 _BUILTINS: list[Operator] = [
-    Operator("add", 2, np.add, lambda a, b: a + b, "a + b", ("1.0", "1.0"), infix="+"),
-    Operator("sub", 2, np.subtract, lambda a, b: a - b, "a - b", ("1.0", "-1.0"), infix="-"),
-    Operator("mul", 2, np.multiply, lambda a, b: a * b, "a * b", ("b", "a"), infix="*"),
-    Operator("div", 2, np.divide, lambda a, b: a / b, "a / b", ("1.0 / b", "-y / b"), infix="/"),
+    Operator("add", 2, np.add, lambda a, b: a + b, "a + b", ("1.0", "1.0"), infix="+",
+             exports=_x(c="a + b", torch="a + b", jax="a + b")),
+    Operator("sub", 2, np.subtract, lambda a, b: a - b, "a - b", ("1.0", "-1.0"), infix="-",
+             exports=_x(c="a - b", torch="a - b", jax="a - b")),
+    Operator("mul", 2, np.multiply, lambda a, b: a * b, "a * b", ("b", "a"), infix="*",
+             exports=_x(c="a * b", torch="a * b", jax="a * b")),
+    Operator("div", 2, np.divide, lambda a, b: a / b, "a / b", ("1.0 / b", "-y / b"), infix="/",
+             exports=_x(c="a / b", torch="a / b", jax="a / b")),
     Operator(
         "pow", 2, _pow_numpy, lambda a, b: a**b, "a ** b",
         ("b * a ** (b - 1.0)", "y * np.log(a)"), infix="^",
+        exports=_x(numpy="np.power(a, b)", c="pow(a, b)", torch="torch.pow(a, b)",
+                   jax="jnp.power(a, b)"),
     ),
-    Operator("neg", 1, np.negative, lambda a: -a, "-a", ("-1.0",)),
-    Operator("inv", 1, np.reciprocal, lambda a: 1 / a, "1.0 / a", ("-y * y",)),
-    Operator("square", 1, np.square, lambda a: a**2, "a * a", ("2.0 * a",)),
-    Operator("cube", 1, lambda a: a * a * a, lambda a: a**3, "a * a * a", ("3.0 * a * a",)),
-    Operator("sqrt", 1, np.sqrt, _sympy_function("sqrt"), "np.sqrt(a)", ("0.5 / y",)),
-    Operator("exp", 1, np.exp, _sympy_function("exp"), "np.exp(a)", ("y",)),
-    Operator("log", 1, np.log, _sympy_function("log"), "np.log(a)", ("1.0 / a",)),
-    Operator("sin", 1, np.sin, _sympy_function("sin"), "np.sin(a)", ("np.cos(a)",)),
-    Operator("cos", 1, np.cos, _sympy_function("cos"), "np.cos(a)", ("-np.sin(a)",)),
-    Operator("tan", 1, np.tan, _sympy_function("tan"), "np.tan(a)", ("1.0 + y * y",)),
-    Operator("tanh", 1, np.tanh, _sympy_function("tanh"), "np.tanh(a)", ("1.0 - y * y",)),
-    Operator("abs", 1, np.abs, _sympy_function("Abs"), "abs(a)", ("np.sign(a)",)),
+    Operator("neg", 1, np.negative, lambda a: -a, "-a", ("-1.0",),
+             exports=_x(c="-a", torch="-a", jax="-a")),
+    Operator("inv", 1, np.reciprocal, lambda a: 1 / a, "1.0 / a", ("-y * y",),
+             exports=_x(c="1.0 / a", torch="1.0 / a", jax="1.0 / a")),
+    Operator("square", 1, np.square, lambda a: a**2, "a * a", ("2.0 * a",),
+             exports=_x(c="a * a", torch="a * a", jax="a * a")),
+    Operator("cube", 1, lambda a: a * a * a, lambda a: a**3, "a * a * a", ("3.0 * a * a",),
+             exports=_x(numpy="a * a * a", c="a * a * a", torch="a * a * a", jax="a * a * a")),
+    Operator("sqrt", 1, np.sqrt, _sympy_function("sqrt"), "np.sqrt(a)", ("0.5 / y",),
+             exports=_x(c="sqrt(a)", torch="torch.sqrt(a)", jax="jnp.sqrt(a)")),
+    Operator("exp", 1, np.exp, _sympy_function("exp"), "np.exp(a)", ("y",),
+             exports=_x(c="exp(a)", torch="torch.exp(a)", jax="jnp.exp(a)")),
+    Operator("log", 1, np.log, _sympy_function("log"), "np.log(a)", ("1.0 / a",),
+             exports=_x(c="log(a)", torch="torch.log(a)", jax="jnp.log(a)")),
+    Operator("sin", 1, np.sin, _sympy_function("sin"), "np.sin(a)", ("np.cos(a)",),
+             exports=_x(c="sin(a)", torch="torch.sin(a)", jax="jnp.sin(a)")),
+    Operator("cos", 1, np.cos, _sympy_function("cos"), "np.cos(a)", ("-np.sin(a)",),
+             exports=_x(c="cos(a)", torch="torch.cos(a)", jax="jnp.cos(a)")),
+    Operator("tan", 1, np.tan, _sympy_function("tan"), "np.tan(a)", ("1.0 + y * y",),
+             exports=_x(c="tan(a)", torch="torch.tan(a)", jax="jnp.tan(a)")),
+    Operator("tanh", 1, np.tanh, _sympy_function("tanh"), "np.tanh(a)", ("1.0 - y * y",),
+             exports=_x(c="tanh(a)", torch="torch.tanh(a)", jax="jnp.tanh(a)")),
+    Operator("abs", 1, np.abs, _sympy_function("Abs"), "abs(a)", ("np.sign(a)",),
+             exports=_x(c="fabs(a)", torch="torch.abs(a)", jax="jnp.abs(a)")),
     # appended after the older operators so that their op codes stay what they were; outside
     # [-1, 1] asin and acos are NaN (as sqrt of a negative), their slopes at +-1 infinite.
     # (sqrt(1/u), not 1/sqrt(u): fast-math turns the latter into a float32 reciprocal-sqrt
     # estimate whose Newton step gives NaN, not inf, at u = 0)
     Operator("asin", 1, np.arcsin, _sympy_function("asin"), "np.arcsin(a)",
-             ("np.sqrt(1.0 / ((1.0 - a) * (1.0 + a)))",)),
+             ("np.sqrt(1.0 / ((1.0 - a) * (1.0 + a)))",),
+             exports=_x(c="asin(a)", torch="torch.asin(a)", jax="jnp.arcsin(a)")),
     Operator("acos", 1, np.arccos, _sympy_function("acos"), "np.arccos(a)",
-             ("-np.sqrt(1.0 / ((1.0 - a) * (1.0 + a)))",)),
+             ("-np.sqrt(1.0 / ((1.0 - a) * (1.0 + a)))",),
+             exports=_x(c="acos(a)", torch="torch.acos(a)", jax="jnp.arccos(a)")),
     Operator("atan", 1, np.arctan, _sympy_function("atan"), "np.arctan(a)",
-             ("1.0 / (1.0 + a * a)",)),
-    Operator("sinh", 1, np.sinh, _sympy_function("sinh"), "np.sinh(a)", ("np.cosh(a)",)),
-    Operator("cosh", 1, np.cosh, _sympy_function("cosh"), "np.cosh(a)", ("np.sinh(a)",)),
+             ("1.0 / (1.0 + a * a)",),
+             exports=_x(c="atan(a)", torch="torch.atan(a)", jax="jnp.arctan(a)")),
+    Operator("sinh", 1, np.sinh, _sympy_function("sinh"), "np.sinh(a)", ("np.cosh(a)",),
+             exports=_x(c="sinh(a)", torch="torch.sinh(a)", jax="jnp.sinh(a)")),
+    Operator("cosh", 1, np.cosh, _sympy_function("cosh"), "np.cosh(a)", ("np.sinh(a)",),
+             exports=_x(c="cosh(a)", torch="torch.cosh(a)", jax="jnp.cosh(a)")),
+    # available by name, not in the default set. erf(a): 2/sqrt(pi) exp(-a^2) is its slope.
+    Operator("erf", 1, _erf_numpy, _sympy_function("erf"), "math.erf(a)",
+             ("1.1283791670955126 * np.exp(-a * a)",),
+             exports=_x(numpy="scipy.special.erf(a)", c="erf(a)", torch="torch.special.erf(a)",
+                        jax="jax.scipy.special.erf(a)")),
+    Operator("asinh", 1, np.arcsinh, _sympy_function("asinh"), "np.arcsinh(a)",
+             ("np.sqrt(1.0 / (1.0 + a * a))",),
+             exports=_x(c="asinh(a)", torch="torch.asinh(a)", jax="jnp.arcsinh(a)")),
+    # max and min propagate NaN (numpy's maximum / minimum); at a tie the slope goes to a
+    Operator("max", 2, np.maximum, _sympy_function("Max"), "np.maximum(a, b)",
+             ("(a >= b) * 1.0", "(a < b) * 1.0"),
+             exports=_x(c="(isnan(a) || isnan(b) ? NAN : fmax(a, b))",
+                        torch="torch.maximum(a, b)", jax="jnp.maximum(a, b)")),
+    Operator("min", 2, np.minimum, _sympy_function("Min"), "np.minimum(a, b)",
+             ("(a <= b) * 1.0", "(a > b) * 1.0"),
+             exports=_x(c="(isnan(a) || isnan(b) ? NAN : fmin(a, b))",
+                        torch="torch.minimum(a, b)", jax="jnp.minimum(a, b)")),
+    Operator("sign", 1, np.sign, _sympy_function("sign"), "np.sign(a)", ("0.0 * a",),
+             exports=_x(c="(isnan(a) ? NAN : (double)((a > 0.0) - (a < 0.0)))",
+                        torch="torch.where(torch.isnan(a), a, torch.sign(a))",
+                        jax="jnp.sign(a)")),
+    # gamma: inf at 0 (signed), NaN at the negative integers, as scipy.special.gamma
+    Operator("gamma", 1, _gamma_numpy, _sympy_function("gamma"), "math.gamma(a)",
+             (f"y * ({_DIGAMMA})",),
+             exports=_x(numpy="scipy.special.gamma(a)", c="tgamma(a)",
+                        torch="_torch_gamma(a)", jax="jax.scipy.special.gamma(a)")),
 ]
 
 _BUILTIN_BY_NAME: dict[str, Operator] = {op.name: op for op in _BUILTINS}
@@ -327,6 +420,7 @@ def register_operator(
     grad: Sequence[str] | None = None,
     complexity: int = 1,
     replace: bool = False,
+    exports: Mapping[str, str] | None = None,
 ) -> Operator:
     """Declare a custom operator once; every backend, the printer and the SymPy bridge use it.
 
@@ -334,6 +428,9 @@ def register_operator(
     ``"a / (1.0 + abs(a))"``, or a function defined at the top level of an importable
     module (it is jitted by the kernel). ``grad`` gives the partial derivatives as expressions
     in ``a``, ``b`` and ``y``; when omitted they are derived from ``sympy`` with SymPy.
+    ``exports`` maps export targets (``numpy``, ``c``, ``torch``, ``jax``) to the operator as
+    an expression in ``a`` (and ``b``) there, e.g. ``{"c": "a / (1.0 + fabs(a))"}``, for
+    `eurisko.expr.export`; C code is otherwise derived from ``sympy``.
 
     Example
     -------
@@ -360,9 +457,16 @@ def register_operator(
     else:
         scalar_src = str(scalar)
     grads = tuple(grad) if grad is not None else _sympy_grad(sympy, arity)
+    if exports is None:
+        exports = {}
+    if not isinstance(exports, Mapping) or not all(
+            k in EXPORT_TARGETS and isinstance(v, str) for k, v in exports.items()):
+        raise ValueError(f"exports must map targets among {EXPORT_TARGETS} to code strings "
+                         f"in a and b, e.g. {{'c': 'a / (1.0 + fabs(a))'}}; got {exports!r}")
     if len(grads) != arity:
         raise ValueError(f"operator {name!r} has arity {arity} but {len(grads)} derivatives")
-    op = Operator(name, arity, numpy, sympy, scalar_src, grads, int(complexity), None, imports)
+    op = Operator(name, arity, numpy, sympy, scalar_src, grads, int(complexity), None, imports,
+                  tuple(exports.items()))
     if name in _BY_NAME:
         _REGISTRY[[o.name for o in _REGISTRY].index(name)] = op
     else:

@@ -237,21 +237,30 @@ def _literal(node: Node) -> str:
 _NOT_IDENT = re.compile(r"[^0-9a-zA-Z_]")
 
 
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def identifiers(texts: Sequence[object], taken: Sequence[str] = (),
                 prefix: str = "x") -> list[str]:
-    """Names the parser reads back as variables, one per text (a column name, ``v/c``): each
-    other character becomes ``_``, a leading digit gets ``prefix_``, an empty name is
-    ``prefix<i>``; none is a constant of the parser (``pi``, ``e``...), one of ``taken`` or
-    one before it (a ``_`` is appended until it is new).
+    """Names the parser reads back as variables, one per text (a column name, ``v/c``).
 
-    >>> identifiers(["m_0", "v [m/s]", "2nd", "pi", "v__m_s"])
-    ['m_0', 'v__m_s', 'x_2nd', 'pi_', 'v__m_s_']
+    A text that is already an identifier (ASCII letters, digits and ``_``, not starting with a
+    digit) is kept exactly as given, underscores included (``lambda_``, ``I_``, ``E``). In
+    other texts each other character becomes ``_`` and the ``_`` at both ends are dropped, a
+    leading digit gets ``prefix_``, an empty name is ``prefix<i>``. None is a constant of the
+    parser (``pi``, ``e``, ``inf``, ``nan``), one of ``taken`` or one before it: a ``_`` is
+    appended until it is new.
+
+    >>> identifiers(["m_0", "v [m/s]", "2nd", "pi", "v__m_s", "lambda_", "I_"])
+    ['m_0', 'v__m_s', 'x_2nd', 'pi_', 'v__m_s_', 'lambda_', 'I_']
     """
     out: list[str] = []
     for i, text in enumerate(texts):
-        name = _NOT_IDENT.sub("_", str(text)).strip("_") or f"{prefix}{i + len(taken)}"
-        if name[0].isdigit():
-            name = f"{prefix}_{name}"
+        name = str(text)
+        if not _IDENT.match(name):
+            name = _NOT_IDENT.sub("_", name).strip("_") or f"{prefix}{i + len(taken)}"
+            if name[0].isdigit():
+                name = f"{prefix}_{name}"
         while name in out or name in taken or name in _CONSTANTS:
             name += "_"
         out.append(name)

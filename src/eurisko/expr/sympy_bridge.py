@@ -27,7 +27,7 @@ from eurisko.expr.operators import (
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import as_sympy
 from eurisko.expr.tree import Node, from_tree, variable_names
-from eurisko.validation import check_int
+from eurisko.validation import check_bool, check_int
 
 _XNAME = re.compile(r"^x(\d+)$")
 _FUNC_ALIASES = {"Abs": "abs"}
@@ -64,6 +64,8 @@ def _foreign(expr: sp.Expr) -> set:
 def _apply(op_sympy, args: list[sp.Expr]) -> sp.Expr:
     """Apply an operator, unevaluated where SymPy's rewriting would leave the real numbers
     or bring in functions no operator stands for (``Abs(exp(z))`` -> ``exp(re(z))``)."""
+    if any(a is sp.nan for a in args):
+        return sp.nan  # numpy's NaN in, NaN out (SymPy's Max rejects nan as incomparable)
     out = op_sympy(*args)
     new = _foreign(out)
     if new and not new <= set().union(*[_foreign(a) for a in args]):
@@ -73,10 +75,13 @@ def _apply(op_sympy, args: list[sp.Expr]) -> sp.Expr:
 
 
 def to_sympy(program: Program, names: Sequence[str] | None = None,
-             precision: int | None = None) -> sp.Expr:
+             precision: int | None = None, *, real: bool = True) -> sp.Expr:
     """The SymPy expression of ``program``.
 
-    Variables are real Symbols named from ``names`` (default x0, x1, ...). Constants are
+    Variables are Symbols named from ``names`` (default x0, x1, ...), exactly as given. They
+    are built real, so SymPy simplifies over the reals (``sqrt(x**2)`` is ``Abs(x)``); with
+    ``real=False`` the result holds plain Symbols, the ones a user's ``sp.Symbol("x")`` is
+    equal to (a real Symbol is not: ``subs`` would silently do nothing). Constants are
     Floats (integers become Integers; a constant that is exactly the double of a short
     fraction like 10/3 or a multiple of pi like pi/4, as the final front snaps them, is
     written as that number, see `short_numbers`),
@@ -107,7 +112,10 @@ def to_sympy(program: Program, names: Sequence[str] | None = None,
                 stack.append((_sympy_number(v, precision), v))
             else:
                 stack.append((_apply(op.sympy, [k[0] for k in kids]), None))
-    return stack[0][0]
+    out = stack[0][0]
+    if not check_bool(real, "real"):
+        out = out.xreplace({s: sp.Symbol(s.name) for s in symbols})
+    return out
 
 
 # --- SymPy to program ------------------------------------------------------------------
@@ -217,7 +225,10 @@ class _Builder:
                 return (CONST, math.inf)
             if expr in (sp.oo, -sp.oo):
                 return (CONST, float(expr))
-            val = complex(expr.evalf(17))
+            try:
+                val = complex(expr.evalf(17))
+            except TypeError:  # undefined, such as erf(zoo): NaN, as the evaluators give
+                return (CONST, math.nan)
             # sqrt(-2) written without I: NaN, as the evaluators compute it
             return (CONST, val.real if val.imag == 0 else math.nan)
         if expr.is_Add:
@@ -230,6 +241,13 @@ class _Builder:
                 return self.op("exp", self.build(e)) if self.has("exp") else self.op(
                     "pow", (CONST, math.e), self.build(e))
             return self.power(self.build(base), e)
+        if isinstance(expr, sp.Max | sp.Min):  # n-ary in SymPy: a chain of binary max / min
+            name = "max" if isinstance(expr, sp.Max) else "min"
+            args = sorted(expr.args, key=sp.default_sort_key)
+            node = self.build(args[0])
+            for a in args[1:]:
+                node = self.op(name, node, self.build(a))
+            return node
         if isinstance(expr, sp.Function):
             return self.build_function(expr)
         raise ValueError(

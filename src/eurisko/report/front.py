@@ -75,7 +75,10 @@ def write_results(model, out_dir: str | os.PathLike,
     ``selected`` flag); ``front.json`` adds the selected index, feature names, the estimator's
     settings, ``n_evals``, ``elapsed`` and ``interrupted`` (plus anything in ``extra``);
     ``front.png`` plots loss against complexity on a log scale with the selected formula marked.
-    Returns the paths written, by kind (``"csv"``, ``"json"``, ``"png"``).
+    The selected formula is also written for use without eurisko: ``formula.py`` (a numpy
+    function ``f(X)``) and ``formula.c`` (C99, ``double f(const double *x)``), unless a custom
+    operator in it has no code for that language.
+    Returns the paths written, by kind (``"csv"``, ``"json"``, ``"png"``, ``"py"``, ``"c"``).
     """
     if not hasattr(model, "pareto_front_"):
         raise ValueError("the model is not fitted: call fit (or SymbolicRegressor.from_run) "
@@ -90,6 +93,15 @@ def write_results(model, out_dir: str | os.PathLike,
     atomic_write_bytes(paths["csv"], df.to_csv(index=False).encode("utf-8"))
     atomic_write_json(paths["json"], info)
     atomic_write_bytes(paths["png"], _front_png(info))
+    exports = (("py", "formula.py", lambda: model.numpy().source),
+               ("c", "formula.c", lambda: model.c_code()))
+    for kind, name, write in exports if hasattr(model, "c_code") else ():
+        try:
+            text = write()
+        except ValueError:  # a custom operator without numpy / C code: no such file
+            continue
+        paths[kind] = out / name
+        atomic_write_bytes(paths[kind], text.encode("utf-8"))
     return paths
 
 
