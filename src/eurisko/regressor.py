@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from eurisko import _branches, _decompose
 from eurisko.evaluate.base import Dataset
+from eurisko.evaluate.losses import LossSpec, baseline_loss, default_loss_scale, get_loss
 from eurisko.evaluate.reference import eval_program
 from eurisko.expr.operators import resolve_operators
 from eurisko.expr.program import Program
@@ -31,7 +32,7 @@ _SAVED_PARAMS = (
     "operators", "max_size", "population_size", "n_islands", "n_jobs", "time_limit",
     "max_evals", "loss_threshold", "exact_fit_tol", "linear_scaling", "parsimony",
     "optimize_probability", "lm_rows", "migration_interval", "random_state", "checkpoint_every",
-    "decompose",
+    "decompose", "loss", "loss_scale",
 )
 
 
@@ -162,6 +163,25 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         hear from the others after every epoch all chase the same near-miss; on the Feynman
         tuning runs (seeds 1-6 at 30 s, not the benchmark's seed 0) 10 found 14 of 18 hard
         cases where 1 found 4 (docs/history.md#migration-interval-tuning-runs).
+    loss : str, default "l2"
+        How a residual ``r`` (prediction minus target) is charged; the search, the constant
+        fits, the front and the selection all use it. ``"l2"``: squared error (the weighted
+        mean squared error). ``"l1"``: absolute error. ``"huber"``: ``r**2`` up to
+        ``|r| = loss_scale``, then ``2 * loss_scale * |r| - loss_scale**2`` (linear, so a
+        gross outlier pulls no harder than one at ``loss_scale``). ``"logcosh"``:
+        ``2 * loss_scale**2 * log(cosh(r / loss_scale))``, a smooth Huber. Or the name of a
+        loss declared with ``eurisko.register_loss``. Constants are fitted by
+        Levenberg-Marquardt for l2 and by iteratively reweighted least squares on the same
+        Jacobians otherwise; linear scaling fits ``a + b * f`` under the loss too.
+        The structure tests and the walk of ``decompose`` stay on squared error (their
+        findings are guesses, rated under the loss by the search).
+    loss_scale : float, optional
+        The ``d`` of the loss, in the units of ``y``: Huber's delta, the width of log-cosh
+        (``l1`` and ``l2`` ignore it). Default: Huber's 95%-efficiency constant 1.345 times
+        a robust estimate of the noise's standard deviation, from the MAD of the differences
+        of ``y`` between nearest neighbours in ``X`` (`evaluate.losses.default_loss_scale`):
+        residuals at the noise level are charged as least squares, gross outliers only
+        linearly, whatever the units of ``y``.
     decompose : bool, default True
         Before the plain search, test the data for symmetries and separability and walk small
         tables exhaustively (`decomposition_`; with units, the dimensionless problems run
@@ -187,8 +207,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     ----------
     pareto_front_ : DataFrame
         One row per complexity: ``complexity, loss, r2, equation``. ``loss`` is the (weighted)
-        mean squared error in the units of ``y`` squared, as ``predict`` gives it: inf (0)
-        where that is beyond float64 (a target of size 1e200, or 1e-200); ``r2`` still tells.
+        mean squared error in the units of ``y`` squared, as ``predict`` gives it (the mean of
+        the chosen ``loss`` otherwise): inf (0) where that is beyond float64 (a target of size
+        1e200, or 1e-200); ``r2`` (the coefficient of determination on the training rows)
+        still tells.
     best_index_ : int
         Row of the selected formula: within 1.5x of the lowest loss (losses below 1e-14 of
         var(y) count as equal), the steepest drop of log-loss per added complexity.
@@ -228,6 +250,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         lm_rows: int | None = 256,
         migration_interval: int = 10,
         decompose: bool = True,
+        loss: str = "l2",
+        loss_scale: float | None = None,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,
@@ -250,6 +274,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.lm_rows = lm_rows
         self.migration_interval = migration_interval
         self.decompose = decompose
+        self.loss = loss
+        self.loss_scale = loss_scale
         self.random_state = random_state
         self.warm_start = warm_start
         self.run_dir = run_dir
@@ -295,6 +321,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         check_int(self.random_state, "random_state", low=0, none_ok=True)
         check_bool(self.warm_start, "warm_start")
         check_bool(self.decompose, "decompose")
+        get_loss(self.loss)
+        check_number(self.loss_scale, "loss_scale", low=0, low_open=True, none_ok=True,
+                     hint="None: 1.345 times a robust estimate of the noise")
         return SearchConfig(
             operators=ops, max_size=max_size, population_size=population_size,
             n_islands=8 * n_jobs if n_islands is None else n_islands, parsimony=parsimony,
@@ -384,11 +413,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         # continued search keeps the scales its populations were bred under
         scaling = (getattr(self, "_scaling", None) if state is not None else None) \
             or Scaling.of(Xv, yv)
+        # the loss in the user's units of y (user_loss) and in the search's (data.loss)
+        user_loss = LossSpec(self.loss, float(self.loss_scale) if self.loss_scale is not None
+                             else default_loss_scale(yv, Xv))
+        scaling = dataclasses.replace(scaling, loss_degree=user_loss.degree)
         Xs, ys = scaling.scale_data(Xv, yv)
-        data = Dataset.from_arrays(Xs, ys, w)
+        data = Dataset.from_arrays(Xs, ys, w, loss=user_loss.rescaled(scaling.y_exp))
         self.variable_names_ = names
         self._scaling = scaling
         self._search_y_var = float(np.sum(w * (ys - np.sum(w * ys) / w.sum()) ** 2) / w.sum())
+        if not user_loss.is_l2:  # losses are measured against the best constant's
+            self._search_y_var = baseline_loss(ys, w, data.loss)
         self.y_var_ = float(scaling.loss_to_user(self._search_y_var))
         meta = {"params": self._params_meta(), "variable_names": names,
                 "n_features": int(self.n_features_in_), "y_var": self._search_y_var,
@@ -458,12 +493,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if self.physical_constants_:
             front = _branches.name_constants(
                 front, names, self.physical_constants_,
-                lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w)),
+                lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w, user_loss)),
                 config.operators, self._search_y_var)
-        self._set_front(front)
-        self.decomposition_ = self._decomposition(reductions, branches, note, state)
+        r2 = None if user_loss.is_l2 else [_r2(e.program, Xv, yv, w) for e in front]
+        self._set_front(front, r2)
+        # the decomposition rates on squared error: its record is compared in the same terms
+        self.decomposition_ = self._decomposition(
+            reductions, branches, note, state, None if user_loss.is_l2 else
+            _branches.raw_loss(self.programs_[self.best_index_], Xv, yv, w))
         if run_dir is not None:
             meta["front"] = [{"program": e.program.to_dict(), "loss": e.loss} for e in front]
+            if r2 is not None:
+                for entry, v in zip(meta["front"], r2, strict=True):
+                    entry["r2"] = v
             meta["decomposition"] = self.decomposition_
             save_state(run_dir, state, meta)
         return self
@@ -485,11 +527,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         extra = np.broadcast_to([v for _, v in consts], (Xv.shape[0], len(consts)))
         return np.ascontiguousarray(np.hstack([Xv, extra]))
 
-    def _decomposition(self, reductions, branches, note: str, state: SearchState) -> dict:
-        """What `decomposition_` says: the problems tried, their cost, which one found it."""
+    def _decomposition(self, reductions, branches, note: str, state: SearchState,
+                       selected: float | None = None) -> dict:
+        """What `decomposition_` says: the problems tried, their cost, which one found it
+        (``selected``: the selected formula's squared error, when the front's loss is not)."""
         plain = {"kind": "plain", "seconds": float(state.elapsed), "n_evals": int(state.n_evals),
                  "stop_reason": state.stop_reason}
-        selected = float(self.pareto_front_["loss"].iloc[self.best_index_])
+        if selected is None:
+            selected = float(self.pareto_front_["loss"].iloc[self.best_index_])
         found_by = "plain"
         for entry in branches.record:  # in the order they ran: the first to find it counts
             if entry.get("best_loss", float("inf")) <= selected * (1 + 1e-6) + 1e-15 * self.y_var_:
@@ -509,8 +554,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                          to_string(e.program, self.variable_names_, 4)))
         return rows
 
-    def _set_front(self, front: list[FrontEntry]) -> None:
-        """The front's programs and table; ``front``'s losses are in the search's units."""
+    def _set_front(self, front: list[FrontEntry], r2: Sequence[float] | None = None) -> None:
+        """The front's programs and table; ``front``'s losses are in the search's units
+        (``r2``: the rows' R^2 where the loss is not squared error)."""
         from eurisko.expr.printing import to_string
 
         if not front:
@@ -520,7 +566,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         losses = np.array([e.loss for e in front])
         comps = np.array([e.complexity for e in front])
         y_var = self._search_y_var
-        r2 = 1.0 - losses / y_var if y_var > 0 else np.where(losses == 0, 1.0, 0.0)
+        if r2 is None:
+            r2 = 1.0 - losses / y_var if y_var > 0 else np.where(losses == 0, 1.0, 0.0)
         self.pareto_front_ = pd.DataFrame({
             "complexity": comps, "loss": self._scaling.loss_to_user(losses), "r2": r2,
             "equation": [to_string(p, self.variable_names_) for p in self.programs_],
@@ -594,12 +641,26 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             front = [FrontEntry(Program.from_dict(e["program"]).complexity(),
                                 Program.from_dict(e["program"]), float(e["loss"]))
                      for e in meta["front"]]
-        else:
+            r2 = [float(e["r2"]) for e in meta["front"]] \
+                if all("r2" in e for e in meta["front"]) and meta["front"] else None
+        else:  # (a killed run under another loss: r2 is 1 - loss / the best constant's loss)
             front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)),
                                         model._scaling)
-        model._set_front(front)
+            r2 = None
+        model._set_front(front, r2)
         model.decomposition_ = meta.get("decomposition", {})
         return model
+
+
+def _r2(program: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted R^2 of ``program`` on the user's data (-inf where it is not finite)."""
+    with np.errstate(all="ignore"):
+        f = np.asarray(eval_program(program, np.ascontiguousarray(X.T)), dtype=np.float64)
+        ss_res = float(np.sum(w * (f - y) ** 2))
+        ss_tot = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+    if not np.isfinite(ss_res):
+        return float("-inf")
+    return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
 
 
 def _front_without_data(hof: HallOfFame, linear_scaling: bool,

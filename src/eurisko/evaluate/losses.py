@@ -297,19 +297,41 @@ class LossSpec:
 L2 = LossSpec()
 
 
-def default_loss_scale(y: np.ndarray) -> float:
-    """Default ``d``: ``1.345 * 1.4826 * MAD(y)``, Huber's tuning constant times a robust
-    spread of the target (falling back to its mean absolute deviation, then 1, when more than
-    half of ``y`` is one value). Residuals within the data's own spread are charged as least
-    squares; a gross outlier, far beyond it, only linearly."""
+def default_loss_scale(y: np.ndarray, X: np.ndarray | None = None) -> float:
+    """Default ``d``: Huber's 95%-efficiency constant 1.345 times a robust estimate of the
+    noise's standard deviation.
+
+    The noise is read from differences between nearest neighbours (columns of ``X``
+    standardised; at most 5000 rows): ``y_i - y_j`` of neighbours is noise plus a little
+    variation of the law, and the MAD of those differences (times 1.4826 / sqrt(2)) ignores
+    the few rows that are gross outliers. So residuals at the noise level are charged as
+    least squares and outliers, far beyond it, only linearly, whatever the units of ``y``.
+    Without ``X``, or when that estimate is zero (noise-free data on a grid), it falls back to
+    ``1e-3`` of the robust spread of ``y`` (1.4826 MAD), then to 1."""
     y = np.asarray(y, dtype=np.float64)
     dev = np.abs(y - np.median(y))
-    s = MAD_TO_SIGMA * float(np.median(dev))
-    if not s > 0:
-        s = float(np.mean(dev))
+    spread = MAD_TO_SIGMA * float(np.median(dev))
+    if not spread > 0:
+        spread = float(np.mean(dev))
+    if not (spread > 0 and math.isfinite(spread)):
+        return HUBER_K
+    s = 0.0
+    if X is not None and len(y) >= 3:
+        from scipy.spatial import cKDTree
+
+        Z = np.asarray(X, dtype=np.float64).reshape(len(y), -1)
+        idx = np.arange(len(y))
+        if len(y) > 5000:
+            idx = np.sort(np.random.default_rng(0).choice(len(y), 5000, replace=False))
+        Z = Z[idx]
+        sd = Z.std(axis=0)
+        Z = (Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+        _, nn = cKDTree(Z).query(Z, k=2)
+        diff = y[idx] - y[idx][nn[:, 1]]
+        s = MAD_TO_SIGMA * float(np.median(np.abs(diff - np.median(diff)))) / math.sqrt(2.0)
     if not (s > 0 and math.isfinite(s)):
-        s = 1.0
-    return HUBER_K * s
+        s = 1e-3 * spread
+    return HUBER_K * min(s, spread)
 
 
 def robust_fit(f: np.ndarray, y: np.ndarray, w: np.ndarray | None, spec: LossSpec,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset
+from eurisko.evaluate.losses import baseline_loss
 from eurisko.expr.operators import CONST, op_code
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify, without_sign_folds
@@ -106,7 +107,11 @@ def pareto(programs: Sequence[Program], losses: Sequence[float]) -> list[FrontEn
 
 
 def _weighted_var(data: Dataset) -> float:
+    """The yardstick of round-off tolerances: var(y), or the loss of the best constant under
+    the data's other loss."""
     y = np.asarray(data.y, dtype=np.float64)
+    if not data.loss.is_l2:
+        return baseline_loss(y, data.w, data.loss)
     return float(np.average((y - np.average(y, weights=data.w)) ** 2, weights=data.w))
 
 
