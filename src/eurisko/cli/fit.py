@@ -72,6 +72,12 @@ def register(sub: Any) -> None:
     fit.add_argument("--constants", nargs="+", metavar="NAME",
                      help="physical constants the law needs that are not columns (with "
                           "--units), from pint's table: c h hbar k_B G e epsilon_0 ...")
+    fit.add_argument("--loss", metavar="NAME",
+                     help="how residuals are charged: l2 (default, squared error), l1, huber, "
+                          "logcosh (robust to outliers), or a name from eurisko.register_loss")
+    fit.add_argument("--loss-scale", type=number_option(float, "--loss-scale"), metavar="D",
+                     help="huber's delta / logcosh's width, in the target's units (default: "
+                          "1.345 times a robust estimate of the noise)")
     fit.add_argument("--resume", metavar="DIR",
                      help="continue the search saved in DIR (data, target and features are "
                           "read from DIR/cli.json unless given)")
@@ -218,6 +224,14 @@ def _fresh_job(args: argparse.Namespace) -> Job:
         raise UsageError("give the CSV file to fit, e.g. `eurisko fit data.csv --target y`, "
                          "or continue a run with --resume DIR")
     operators = _operators(args.operators)  # before the slow imports: fail fast on a typo
+    loss = {}
+    if args.loss is not None:
+        from eurisko.evaluate.losses import get_loss
+
+        get_loss(args.loss)  # unknown names: a ValueError that lists the known ones
+        loss["loss"] = args.loss
+    if args.loss_scale is not None:
+        loss["loss_scale"] = args.loss_scale
     table = load_table(args.data, args.target, args.features, args.weights, dropna=args.dropna)
     if args.out is not None:
         out = Path(args.out)
@@ -229,7 +243,7 @@ def _fresh_job(args: argparse.Namespace) -> Job:
         print(f"note: {out} already holds a run; starting a new one there "
               f"(use --resume {out} to continue the old one instead)", file=sys.stderr)
     fit_params = units_of(args.units, table, args.constants)
-    model = new_model(args, out, operators=operators)
+    model = new_model(args, out, operators=operators, **loss)
     record = run_record("fit", table, args.dropna, args.argv)
     record.update(units=args.units, constants=args.constants)
     return Job(table, model, out, record, fit_params=fit_params)
