@@ -126,7 +126,7 @@ def check_constant_fits(name: str, backend, d: float = 0.3) -> None:
             p = parse(t, ["x0", "x1", "x2"])
             k = p.n_consts
 
-            def objective(c, p=p, k=k):
+            def objective(c, p=p, k=k, ls=ls):
                 f = eval_program(p.with_consts(c[:k]), data.Xt)
                 if ls:
                     f = c[k] + c[k + 1] * f

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eurisko.validation import check_int, check_number
+from eurisko.validation import check_int
 
 __all__ = [
     "DEFAULT_LOSS", "IRLS_ITER", "Loss", "LossSpec", "baseline_loss", "default_loss_scale",

@@ -130,10 +130,10 @@ def fit_constants(
 
     Minimises ``sum(w * r**2)`` with ``r = a + b * f(x; c) - y`` (``r = f - y`` without linear
     scaling), or ``sum(w * rho(r))`` for the data's other loss (by IRLS inside LM, see the
-    module docstring), each program on its own but all evaluated together. Never raises on a bad program:
-    one whose Jacobian is not finite stops and keeps its best constants; one that is not finite
-    at the start, or has no constants, just gets its loss. The result is never worse than the
-    start.
+    module docstring), each program on its own but all evaluated together. Never raises on a
+    bad program: one whose Jacobian is not finite stops and keeps its best constants; one that
+    is not finite at the start, or has no constants, just gets its loss. The result is never
+    worse than the start.
 
     Parameters
     ----------
