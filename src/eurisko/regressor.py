@@ -22,7 +22,7 @@ from eurisko.expr.program import Program
 from eurisko.expr.simplify import simplify
 from eurisko.search.checkpoint import load_state, save_state
 from eurisko.search.engine import SearchProgress, SearchState, default_backend, run_search
-from eurisko.search.front import FrontEntry, fold_scaling, pareto, select_index
+from eurisko.search.front import FrontEntry, fold_scaling, inlier_losses, pareto, select_index
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import SearchConfig
 from eurisko.search.scaling import Scaling, written_back_front
@@ -495,14 +495,22 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 front, names, self.physical_constants_,
                 lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w, user_loss)),
                 config.operators, self._search_y_var)
-        r2 = None if user_loss.is_l2 else [_r2(e.program, Xv, yv, w) for e in front]
-        self._set_front(front, r2)
+        r2 = select = None
+        if not user_loss.is_l2 and front:
+            from eurisko.evaluate.reference import NumpyBackend
+
+            r2 = [_r2(e.program, Xv, yv, w) for e in front]
+            select = inlier_losses([e.program for e in front],
+                                   Dataset.from_arrays(Xv, yv, w, loss=user_loss), NumpyBackend())
+        self._set_front(front, r2, select)
         # the decomposition rates on squared error: its record is compared in the same terms
         self.decomposition_ = self._decomposition(
             reductions, branches, note, state, None if user_loss.is_l2 else
             _branches.raw_loss(self.programs_[self.best_index_], Xv, yv, w))
         if run_dir is not None:
             meta["front"] = [{"program": e.program.to_dict(), "loss": e.loss} for e in front]
+            if select is not None:
+                meta["best_index"] = int(self.best_index_)
             if r2 is not None:
                 for entry, v in zip(meta["front"], r2, strict=True):
                     entry["r2"] = v
@@ -554,9 +562,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                          to_string(e.program, self.variable_names_, 4)))
         return rows
 
-    def _set_front(self, front: list[FrontEntry], r2: Sequence[float] | None = None) -> None:
+    def _set_front(self, front: list[FrontEntry], r2: Sequence[float] | None = None,
+                   select: tuple[np.ndarray, float] | None = None) -> None:
         """The front's programs and table; ``front``'s losses are in the search's units
-        (``r2``: the rows' R^2 where the loss is not squared error)."""
+        (``r2``: the rows' R^2, and ``select``: the losses and yardstick the selection reads,
+        where the loss is not squared error; `search.front.inlier_losses`)."""
         from eurisko.expr.printing import to_string
 
         if not front:
@@ -572,7 +582,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             "complexity": comps, "loss": self._scaling.loss_to_user(losses), "r2": r2,
             "equation": [to_string(p, self.variable_names_) for p in self.programs_],
         })
-        self.best_index_ = select_index(losses, comps, y_var)
+        sel_losses, sel_var = select if select is not None else (losses, y_var)
+        self.best_index_ = select_index(sel_losses, comps, sel_var)
 
     # --- using the result ------------------------------------------------------------
 
@@ -648,6 +659,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                         model._scaling)
             r2 = None
         model._set_front(front, r2)
+        if "best_index" in meta and 0 <= int(meta["best_index"]) < len(model.programs_):
+            model.best_index_ = int(meta["best_index"])
         model.decomposition_ = meta.get("decomposition", {})
         return model
 
