@@ -130,7 +130,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Stop after this many formula evaluations (LM Jacobians count as evaluations).
     loss_threshold : float, optional
         Stop once a formula's mean squared error, in the units of ``y`` squared, is at most
-        this.
+        this (its mean ``loss``, under another loss).
     exact_fit_tol : float or None, default 1e-14
         A formula whose mean squared error is at most this share of ``var(y)`` (1 - R^2 at
         most 1e-14: the data are fitted to float64 rounding) counts as exact. Once one exists
@@ -523,8 +523,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         no decomposition branch of its own (the outer fit has tested the structure, and an
         inner fit testing again would spend its share on the same surrogate)."""
         params = self.get_params()
+        # (an easier problem has another target: its loss scale is read from its own data)
         params.update(run_dir=None, warm_start=False, verbose=False, decompose=False,
-                      **overrides)
+                      loss_scale=None, **overrides)
         return type(self)(**params)
 
     def _with_constants(self, Xv: np.ndarray) -> np.ndarray:

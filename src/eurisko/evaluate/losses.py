@@ -96,7 +96,7 @@ def _l1(r, d):
 
 
 def _l1_w(r, d):
-    return 0.5 / np.maximum(np.abs(r), 1e-9 * d)
+    return 0.5 / np.maximum(np.abs(r), 1e-6 * d)
 
 
 def _huber(r, d):
@@ -125,7 +125,7 @@ def _logcosh_w(r, d):
 
 _BUILTINS: list[Loss] = [
     Loss("l2", "r * r", _l2, "1.0", _l2_w, 2),
-    Loss("l1", "abs(r)", _l1, "0.5 / max(abs(r), 1e-9 * d)", _l1_w, 1),
+    Loss("l1", "abs(r)", _l1, "0.5 / max(abs(r), 1e-6 * d)", _l1_w, 1),
     Loss("huber", "r * r if abs(r) <= d else d * (2.0 * abs(r) - d)", _huber,
          "1.0 if abs(r) <= d else d / abs(r)", _huber_w, 2),
     Loss("logcosh",
