@@ -230,7 +230,7 @@ def test_linear_scale_follows_the_loss():
     a2, b2 = linear_scale(f, data.y)
     a, b = linear_scale(f, data.y, loss=data.loss)
     assert abs(b - 1) < 0.02 and abs(a) < 0.05  # the law, outliers ignored
-    assert abs(b2 - 1) > 0.1  # least squares is pulled
+    assert abs(a2) > 0.2  # least squares is pulled (into its offset here)
     aa, bb = linear_scale(np.vstack([f, 2 * f]), data.y, loss=data.loss)
     np.testing.assert_allclose([aa[0], bb[0]], [a, b])
     np.testing.assert_allclose(bb[1], b / 2, rtol=1e-6)
