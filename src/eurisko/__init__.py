@@ -6,7 +6,7 @@ operator registry (numpy) load when first asked for, so the command line starts 
 
 from eurisko.version import __version__
 
-__all__ = ["SymbolicRegressor", "register_operator", "__version__"]
+__all__ = ["SymbolicRegressor", "register_loss", "register_operator", "__version__"]
 
 
 def __getattr__(name: str):
@@ -14,6 +14,10 @@ def __getattr__(name: str):
         from eurisko.regressor import SymbolicRegressor
 
         return SymbolicRegressor
+    if name == "register_loss":
+        from eurisko.evaluate.losses import register_loss
+
+        return register_loss
     if name == "register_operator":
         from eurisko.expr.operators import register_operator
 

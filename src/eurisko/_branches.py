@@ -327,12 +327,18 @@ def walk(X: np.ndarray, t: np.ndarray, tw: np.ndarray, operators: Sequence[str] 
     return found, tags, n_evals, seeds
 
 
-def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+def raw_loss(p: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+             loss_spec: Any = None) -> float:
+    """Weighted MSE of ``p`` on the user's data (the decomposition's yardstick), or the mean
+    of ``loss_spec`` (an `evaluate.losses.LossSpec`) when given."""
     from eurisko.evaluate.reference import eval_program
 
     with np.errstate(all="ignore"):
         f = np.asarray(eval_program(p, np.ascontiguousarray(X.T)), dtype=np.float64)
-        loss = float(np.sum(w * (f - y) ** 2) / np.sum(w))
+        if loss_spec is not None and not loss_spec.is_l2:
+            loss = float(np.sum(w * loss_spec.value(f - y)) / np.sum(w))
+        else:
+            loss = float(np.sum(w * (f - y) ** 2) / np.sum(w))
     return loss if np.isfinite(loss) else float("inf")
 
 

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from eurisko import _branches, _decompose
 from eurisko.evaluate.base import Dataset
+from eurisko.evaluate.losses import LossSpec, baseline_loss, default_loss_scale, get_loss
 from eurisko.evaluate.reference import eval_program
 from eurisko.expr.operators import (
     CONST,
@@ -28,7 +29,14 @@ from eurisko.expr.simplify import simplify
 from eurisko.search.checkpoint import load_state, save_state
 from eurisko.search.constraints import Constraints
 from eurisko.search.engine import SearchProgress, SearchState, default_backend, run_search
-from eurisko.search.front import MODEL_SELECTIONS, FrontEntry, fold_scaling, pareto, select_index
+from eurisko.search.front import (
+    MODEL_SELECTIONS,
+    FrontEntry,
+    fold_scaling,
+    inlier_losses,
+    pareto,
+    select_index,
+)
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import SearchConfig
 from eurisko.search.scaling import Scaling, written_back_front
@@ -40,7 +48,7 @@ _SAVED_PARAMS = (
     "optimize_probability", "lm_rows", "migration_interval", "random_state", "checkpoint_every",
     "decompose", "max_depth", "constraints", "nested_constraints", "complexity_of_operators",
     "complexity_of_variables", "complexity_of_constants", "model_selection", "batching",
-    "batch_size",
+    "batch_size", "loss", "loss_scale",
 )
 
 
@@ -165,7 +173,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Stop after this many formula evaluations (LM Jacobians count as evaluations).
     loss_threshold : float, optional
         Stop once a formula's mean squared error, in the units of ``y`` squared, is at most
-        this.
+        this (its mean ``loss``, under another loss).
     exact_fit_tol : float or None, default 1e-14
         A formula whose mean squared error is at most this share of ``var(y)`` (1 - R^2 at
         most 1e-14: the data are fitted to float64 rounding) counts as exact. Once one exists
@@ -198,6 +206,25 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         hear from the others after every epoch all chase the same near-miss; on the Feynman
         tuning runs (seeds 1-6 at 30 s, not the benchmark's seed 0) 10 found 14 of 18 hard
         cases where 1 found 4 (docs/history.md#migration-interval-tuning-runs).
+    loss : str, default "l2"
+        How a residual ``r`` (prediction minus target) is charged; the search, the constant
+        fits, the front and the selection all use it. ``"l2"``: squared error (the weighted
+        mean squared error). ``"l1"``: absolute error. ``"huber"``: ``r**2`` up to
+        ``|r| = loss_scale``, then ``2 * loss_scale * |r| - loss_scale**2`` (linear, so a
+        gross outlier pulls no harder than one at ``loss_scale``). ``"logcosh"``:
+        ``2 * loss_scale**2 * log(cosh(r / loss_scale))``, a smooth Huber. Or the name of a
+        loss declared with ``eurisko.register_loss``. Constants are fitted by
+        Levenberg-Marquardt for l2 and by iteratively reweighted least squares on the same
+        Jacobians otherwise; linear scaling fits ``a + b * f`` under the loss too.
+        The structure tests and the walk of ``decompose`` stay on squared error (their
+        findings are guesses, rated under the loss by the search).
+    loss_scale : float, optional
+        The ``d`` of the loss, in the units of ``y``: Huber's delta, the width of log-cosh
+        (``l1`` and ``l2`` ignore it). Default: Huber's 95%-efficiency constant 1.345 times
+        a robust estimate of the noise's standard deviation, from the MAD of the differences
+        of ``y`` between nearest neighbours in ``X`` (`evaluate.losses.default_loss_scale`):
+        residuals at the noise level are charged as least squares, gross outliers only
+        linearly, whatever the units of ``y``.
     decompose : bool, default True
         Before the plain search, test the data for symmetries and separability and walk small
         tables exhaustively (`decomposition_`; with units, the dimensionless problems run
@@ -222,7 +249,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         steepest drop of log-loss per unit of complexity), ``"accuracy"`` (the lowest loss),
         ``"score"`` (the steepest drop anywhere), ``"bic"`` (the lowest ``n log(loss) +
         complexity log(n)``), ``"auto"``: ``"bic"`` on fewer than 100 rows, where ``"best"``
-        takes formulas that fit the noise, else ``"best"``.
+        takes formulas that fit the noise; from 100 rows on, ``"bic"`` among the rows of
+        ``"best"``'s 1.5x window, where a loss ratio the noise cannot explain decides.
     batching : bool, default False
         Score each step's children on a fresh draw of ``batch_size`` rows (big data); the
         final front is scored on all rows.
@@ -249,8 +277,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     ----------
     pareto_front_ : DataFrame
         One row per complexity: ``complexity, loss, r2, equation``. ``loss`` is the (weighted)
-        mean squared error in the units of ``y`` squared, as ``predict`` gives it: inf (0)
-        where that is beyond float64 (a target of size 1e200, or 1e-200); ``r2`` still tells.
+        mean squared error in the units of ``y`` squared, as ``predict`` gives it (the mean of
+        the chosen ``loss`` otherwise): inf (0) where that is beyond float64 (a target of size
+        1e200, or 1e-200); ``r2`` (the coefficient of determination on the training rows)
+        still tells.
     best_index_ : int
         Row of the selected formula, by ``model_selection``.
     programs_ : list of Program
@@ -299,6 +329,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model_selection: str = "auto",
         batching: bool = False,
         batch_size: int = 1000,
+        loss: str = "l2",
+        loss_scale: float | None = None,
         random_state: int | None = None,
         warm_start: bool = False,
         run_dir: str | os.PathLike | None = None,
@@ -330,6 +362,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.model_selection = model_selection
         self.batching = batching
         self.batch_size = batch_size
+        self.loss = loss
+        self.loss_scale = loss_scale
         self.random_state = random_state
         self.warm_start = warm_start
         self.run_dir = run_dir
@@ -376,13 +410,16 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         check_bool(self.warm_start, "warm_start")
         check_bool(self.decompose, "decompose")
         check_choice(self.model_selection, "model_selection", MODEL_SELECTIONS,
-                     hint="'auto' picks 'bic' on fewer than 100 rows, else 'best'")
+                     hint="'auto' is BIC, inside PySR's 1.5x window from 100 rows on")
         batch_size = check_int(self.batch_size, "batch_size", low=8, what="rows")
         table = complexities(self.complexity_of_operators, self.complexity_of_variables,
                              self.complexity_of_constants)
         if table is not None and table[VAR] > max_size:
             raise ValueError(f"max_size={max_size} is below the complexity of a single variable "
                              f"({table[VAR]}); raise max_size or lower complexity_of_variables")
+        get_loss(self.loss)
+        check_number(self.loss_scale, "loss_scale", low=0, low_open=True, none_ok=True,
+                     hint="None: 1.345 times a robust estimate of the noise")
         return SearchConfig(
             constraints=Constraints.of(self.max_depth, self.constraints,
                                        self.nested_constraints),
@@ -482,12 +519,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         # continued search keeps the scales its populations were bred under
         scaling = (getattr(self, "_scaling", None) if state is not None else None) \
             or Scaling.of(Xv, yv)
+        # the loss in the user's units of y (user_loss) and in the search's (data.loss)
+        user_loss = LossSpec(self.loss, float(self.loss_scale) if self.loss_scale is not None
+                             else default_loss_scale(yv, Xv))
+        scaling = dataclasses.replace(scaling, loss_degree=user_loss.degree)
         Xs, ys = scaling.scale_data(Xv, yv)
-        data = Dataset.from_arrays(Xs, ys, w)
+        data = Dataset.from_arrays(Xs, ys, w, loss=user_loss.rescaled(scaling.y_exp))
         self.variable_names_ = names
         self._scaling = scaling
         self._search_y_var = float(np.sum(w * (ys - np.sum(w * ys) / w.sum()) ** 2) / w.sum())
         self._n_rows = int(np.count_nonzero(w > 0))
+        if not user_loss.is_l2:  # losses are measured against the best constant's
+            self._search_y_var = baseline_loss(ys, w, data.loss)
         self.y_var_ = float(scaling.loss_to_user(self._search_y_var))
         meta = {"params": self._params_meta(), "variable_names": names,
                 "n_features": int(self.n_features_in_), "y_var": self._search_y_var,
@@ -559,15 +602,30 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if self.physical_constants_:
             front = _branches.name_constants(
                 front, names, self.physical_constants_,
-                lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w)),
+                lambda p: scaling.loss_from_user(_branches.raw_loss(p, Xv, yv, w, user_loss)),
                 config.operators, self._search_y_var)
         if allowed is not None:  # what the written-back constants and names changed
             front = pareto([e.program for e in front if allowed(e.program)],
                            [e.loss for e in front if allowed(e.program)])
-        self._set_front(front)
-        self.decomposition_ = self._decomposition(reductions, branches, note, state)
+        r2 = select = None
+        if not user_loss.is_l2 and front:
+            from eurisko.evaluate.reference import NumpyBackend
+
+            r2 = [_r2(e.program, Xv, yv, w) for e in front]
+            select = inlier_losses([e.program for e in front],
+                                   Dataset.from_arrays(Xv, yv, w, loss=user_loss), NumpyBackend())
+        self._set_front(front, r2, select)
+        # the decomposition rates on squared error: its record is compared in the same terms
+        self.decomposition_ = self._decomposition(
+            reductions, branches, note, state, None if user_loss.is_l2 else
+            _branches.raw_loss(self.programs_[self.best_index_], Xv, yv, w))
         if run_dir is not None:
             meta["front"] = [{"program": e.program.to_dict(), "loss": e.loss} for e in front]
+            if select is not None:
+                meta["best_index"] = int(self.best_index_)
+            if r2 is not None:
+                for entry, v in zip(meta["front"], r2, strict=True):
+                    entry["r2"] = v
             meta["decomposition"] = self.decomposition_
             save_state(run_dir, state, meta)
         return self
@@ -577,8 +635,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         no decomposition branch of its own (the outer fit has tested the structure, and an
         inner fit testing again would spend its share on the same surrogate)."""
         params = self.get_params()
+        # (an easier problem has another target: its loss scale is read from its own data)
         params.update(run_dir=None, warm_start=False, verbose=False, decompose=False,
-                      **overrides)
+                      loss_scale=None, **overrides)
         return type(self)(**params)
 
     def _with_constants(self, Xv: np.ndarray) -> np.ndarray:
@@ -589,11 +648,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         extra = np.broadcast_to([v for _, v in consts], (Xv.shape[0], len(consts)))
         return np.ascontiguousarray(np.hstack([Xv, extra]))
 
-    def _decomposition(self, reductions, branches, note: str, state: SearchState) -> dict:
-        """What `decomposition_` says: the problems tried, their cost, which one found it."""
+    def _decomposition(self, reductions, branches, note: str, state: SearchState,
+                       selected: float | None = None) -> dict:
+        """What `decomposition_` says: the problems tried, their cost, which one found it
+        (``selected``: the selected formula's squared error, when the front's loss is not)."""
         plain = {"kind": "plain", "seconds": float(state.elapsed), "n_evals": int(state.n_evals),
                  "stop_reason": state.stop_reason}
-        selected = float(self.pareto_front_["loss"].iloc[self.best_index_])
+        if selected is None:
+            selected = float(self.pareto_front_["loss"].iloc[self.best_index_])
         found_by = "plain"
         for entry in branches.record:  # in the order they ran: the first to find it counts
             if entry.get("best_loss", float("inf")) <= selected * (1 + 1e-6) + 1e-15 * self.y_var_:
@@ -613,8 +675,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                          to_string(e.program, self.variable_names_, 4)))
         return rows
 
-    def _set_front(self, front: list[FrontEntry]) -> None:
-        """The front's programs and table; ``front``'s losses are in the search's units."""
+    def _set_front(self, front: list[FrontEntry], r2: Sequence[float] | None = None,
+                   select: tuple[np.ndarray, float] | None = None) -> None:
+        """The front's programs and table; ``front``'s losses are in the search's units
+        (``r2``: the rows' R^2, and ``select``: the losses and yardstick the selection reads,
+        where the loss is not squared error; `search.front.inlier_losses`)."""
         from eurisko.expr.printing import to_string
 
         if not front:
@@ -624,12 +689,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         losses = np.array([e.loss for e in front])
         comps = np.array([e.complexity for e in front])
         y_var = self._search_y_var
-        r2 = 1.0 - losses / y_var if y_var > 0 else np.where(losses == 0, 1.0, 0.0)
+        if r2 is None:
+            r2 = 1.0 - losses / y_var if y_var > 0 else np.where(losses == 0, 1.0, 0.0)
         self.pareto_front_ = pd.DataFrame({
             "complexity": comps, "loss": self._scaling.loss_to_user(losses), "r2": r2,
             "equation": [to_string(p, self.variable_names_) for p in self.programs_],
         })
-        self.best_index_ = select_index(losses, comps, y_var, self.model_selection,
+        sel_losses, sel_var = select if select is not None else (losses, y_var)
+        self.best_index_ = select_index(sel_losses, comps, sel_var, self.model_selection,
                                         self._n_rows)
 
     # --- using the result ------------------------------------------------------------
@@ -705,10 +772,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 front = [FrontEntry(Program.from_dict(e["program"]).complexity(),
                                     Program.from_dict(e["program"]), float(e["loss"]))
                          for e in meta["front"]]
-            else:
+                r2 = [float(e["r2"]) for e in meta["front"]] \
+                    if all("r2" in e for e in meta["front"]) and meta["front"] else None
+            else:  # (a killed run under another loss: r2 is 1 - loss / the best constant's loss)
                 front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)),
                                             model._scaling)
-            model._set_front(front)
+                r2 = None
+            model._set_front(front, r2)
+            if "best_index" in meta and 0 <= int(meta["best_index"]) < len(model.programs_):
+                model.best_index_ = int(meta["best_index"])
         model.decomposition_ = meta.get("decomposition", {})
         return model
 
@@ -769,6 +841,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             [self.programs_[k] for k in rows], self.variable_names_, precision=precision,
             columns={"Complexity": front["complexity"].tolist(), "Loss": front["loss"].tolist(),
                      "$R^2$": front["r2"].tolist()})
+
+
+def _r2(program: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted R^2 of ``program`` on the user's data (-inf where it is not finite)."""
+    with np.errstate(all="ignore"):
+        f = np.asarray(eval_program(program, np.ascontiguousarray(X.T)), dtype=np.float64)
+        ss_res = float(np.sum(w * (f - y) ** 2))
+        ss_tot = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+    if not np.isfinite(ss_res):
+        return float("-inf")
+    return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
 
 
 def _front_without_data(hof: HallOfFame, linear_scaling: bool,

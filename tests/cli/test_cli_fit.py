@@ -220,3 +220,11 @@ def test_fit_with_units_prints_the_dimensionless_form(tmp_path: Path,
     saved = json.loads((tmp_path / "out" / "front.json").read_text())
     first = next(b for b in saved["decomposition"]["branches"] if b["kind"] == "dimensionless")
     assert first["problem"] == "y/b**2 = f(a/b)"
+
+
+def test_unknown_loss_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main_cli,
+                                  one_line_error) -> None:
+    (tmp_path / "d.csv").write_text("a,y\n1,2\n2,3\n3,5\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main_cli("fit", "d.csv", "--target", "y", "--loss", "hubber", "--out", "out")
+    one_line_error(code, err, "unknown loss 'hubber'")

@@ -80,8 +80,15 @@ def register(sub: Any) -> None:
                           "'m_0/sqrt(1 - v^2/c^2)'; repeat for several. Its constants are "
                           "fitted and every island starts with it")
     fit.add_argument("--model-selection", metavar="RULE",
-                     help="how the formula is picked from the front: auto (default: bic on "
-                          "fewer than 100 rows, else best), best, accuracy, score, bic")
+                     help="how the formula is picked from the front: auto (default: bic, "
+                          "inside best's 1.5x window from 100 rows on), best, accuracy, "
+                          "score, bic")
+    fit.add_argument("--loss", metavar="NAME",
+                     help="how residuals are charged: l2 (default, squared error), l1, huber, "
+                          "logcosh (robust to outliers), or a name from eurisko.register_loss")
+    fit.add_argument("--loss-scale", type=number_option(float, "--loss-scale"), metavar="D",
+                     help="huber's delta / logcosh's width, in the target's units (default: "
+                          "1.345 times a robust estimate of the noise)")
     fit.add_argument("--resume", metavar="DIR",
                      help="continue the search saved in DIR (data, target and features are "
                           "read from DIR/cli.json unless given)")
@@ -228,6 +235,14 @@ def _fresh_job(args: argparse.Namespace) -> Job:
         raise UsageError("give the CSV file to fit, e.g. `eurisko fit data.csv --target y`, "
                          "or continue a run with --resume DIR")
     operators = _operators(args.operators)  # before the slow imports: fail fast on a typo
+    loss = {}
+    if args.loss is not None:
+        from eurisko.evaluate.losses import get_loss
+
+        get_loss(args.loss)  # unknown names: a ValueError that lists the known ones
+        loss["loss"] = args.loss
+    if args.loss_scale is not None:
+        loss["loss_scale"] = args.loss_scale
     table = load_table(args.data, args.target, args.features, args.weights, dropna=args.dropna)
     if args.out is not None:
         out = Path(args.out)
@@ -241,7 +256,7 @@ def _fresh_job(args: argparse.Namespace) -> Job:
     fit_params = units_of(args.units, table, args.constants)
     fit_params["guesses"] = args.guess
     model = new_model(args, out, operators=operators, max_depth=args.max_depth,
-                      model_selection=args.model_selection or "auto")
+                      model_selection=args.model_selection or "auto", **loss)
     record = run_record("fit", table, args.dropna, args.argv)
     record.update(units=args.units, constants=args.constants)
     return Job(table, model, out, record, fit_params=fit_params)

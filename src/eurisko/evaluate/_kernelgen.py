@@ -16,7 +16,11 @@ The generated module defines, for each data type ``S`` in ``f32``/``f64``, three
     the loss rule of ``evaluate.base.scaled_losses`` without materialising the predictions;
 ``jacobian_S(codes, args, node_off, consts, const_off, Xt, max_len, max_consts, block,
              first, step, pred, jac)``
-    outputs and reverse-mode derivatives with respect to the constants.
+    outputs and reverse-mode derivatives with respect to the constants;
+``rlosses_S(codes, args, node_off, consts, const_off, Xt, y, w, lcode, d, max_depth,
+            max_consts, block, scaling, first, step, out_loss, out_scale)``
+    the rule of ``losses.robust_fit`` for the loss of code ``lcode`` of the loss registry
+    (``_rho``/``_omega`` hold one branch per registered loss, from its scalar code).
 
 All of them run the interpreter ``_eval_block_S`` on blocks of rows: one ``elif`` branch per
 registry operator, whose body is a loop over the rows of the block with the operator's scalar
@@ -40,10 +44,12 @@ import inspect
 import os
 from collections.abc import Sequence
 
+from eurisko.evaluate.losses import IRLS_ITER, IRLS_RTOL, Loss
+from eurisko.evaluate.losses import registry as loss_registry
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 18
+GENERATOR_VERSION = 19
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -728,8 +734,178 @@ def jacobian_{s}(codes, args, node_off, consts, const_off, Xt, max_len, max_cons
     return head + "\n".join(_indent(bwd, 12)) + "\n"
 
 
+def _loss_imports(losses: Sequence[Loss]) -> tuple[str, str]:
+    """Import lines for losses given as functions, and a hash of their source."""
+    lines: list[str] = []
+    h = hashlib.sha1()
+    for lo in losses:
+        for module, name, alias in lo.imports:
+            lines.append(f"from {module} import {name} as _raw{alias}")
+            lines.append(f"{alias} = _raw{alias} if isinstance(_raw{alias}, _Dispatcher) "
+                         f"else numba.njit(_raw{alias})")
+            try:
+                import importlib
+
+                fn = getattr(importlib.import_module(module), name)
+                fn = getattr(fn, "py_func", fn)
+                h.update(inspect.getsource(fn).encode())
+            except (OSError, TypeError, ImportError, AttributeError):
+                h.update(f"{module}.{name}".encode())
+    return "\n".join(lines), h.hexdigest()[:16]
+
+
+def _check_loss_expr(lo: Loss, expr: str, what: str) -> None:
+    try:
+        ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ValueError(
+            f"loss {lo.name!r}: its {what} {expr!r} is not a Python expression ({e.msg}); "
+            "fix it with register_loss(..., replace=True)"
+        ) from None
+
+
+def _loss_functions(losses: Sequence[Loss]) -> str:
+    """``_rho(k, r, d)`` and ``_omega(k, r, d)``: value and IRLS weight of loss ``k``, in
+    float64, one branch per registered loss; ``_robust_fit``, the rule of
+    ``losses.robust_fit`` on a row of outputs."""
+    rho = ["@numba.njit(**_OPTS)", "def _rho(k, r, d):"]
+    omega = ["@numba.njit(**_OPTS)", "def _omega(k, r, d):"]
+    for i, lo in enumerate(losses):
+        rho += [f"    if k == {i}:  # {lo.name}", f"        return {lo.scalar.strip()}"]
+        omega.append(f"    if k == {i}:  # {lo.name}")
+        if lo.weight is not None:
+            omega.append(f"        return {lo.weight.strip()}")
+        else:  # a central difference of rho, as Loss.weights
+            omega += ["        h = 1e-4 * (abs(r) + d)",
+                      "        re = r if abs(r) > h else h",
+                      "        return (_rho(k, re + h, d) - _rho(k, re - h, d)) / (4.0 * h * re)"]
+    rho.append("    return np.nan")
+    omega.append("    return np.nan")
+    fit = f"""
+@numba.njit(**_OPTS)
+def _robust_fit(F, y, w, W, k, d, scaling, eps):
+    # (a, b, mean loss) of a + b F (of F alone without scaling): IRLS from least squares
+    n = F.shape[0]
+    if not scaling:
+        L = 0.0
+        for r in range(n):
+            L += w[r] * _rho(k, F[r] - y[r], d)
+        return 0.0, 1.0, L / W
+    kf = F[0]
+    ky = y[0]
+    S = 0.0
+    Sg = 0.0
+    Sgg = 0.0
+    Sh = 0.0
+    Sgh = 0.0
+    for r in range(n):
+        g = F[r] - kf
+        h = y[r] - ky
+        u = w[r]
+        S += u
+        Sg += u * g
+        Sgg += u * g * g
+        Sh += u * h
+        Sgh += u * g * h
+    vg = Sgg - Sg * (Sg / S)
+    const = not (vg > S * (2.0 * eps * (kf + Sg / S)) ** 2 and vg > 0.0)
+    mg = Sg / S
+    mh = Sh / S
+    b = 0.0
+    if not const and vg > 0.0:
+        b = (Sgh - Sg * mh) / vg
+    a = (ky + mh) - b * (kf + mg)
+    best = np.inf
+    ba = a
+    bb = b
+    for it in range({IRLS_ITER} + 1):
+        L = 0.0
+        S = 0.0
+        Sg = 0.0
+        Sgg = 0.0
+        Sh = 0.0
+        Sgh = 0.0
+        for r in range(n):
+            res = a + b * F[r] - y[r]
+            L += w[r] * _rho(k, res, d)
+            u = w[r] * _omega(k, res, d)
+            g = F[r] - kf
+            h = y[r] - ky
+            S += u
+            Sg += u * g
+            Sgg += u * g * g
+            Sh += u * h
+            Sgh += u * g * h
+        L = L / W
+        if not L < best:
+            break
+        improved = best - L > {IRLS_RTOL!r} * L
+        best = L
+        ba = a
+        bb = b
+        if not improved or it == {IRLS_ITER}:
+            break
+        if not S > 0.0:
+            break
+        mg = Sg / S
+        mh = Sh / S
+        vg = Sgg - Sg * mg
+        b = 0.0
+        if not const and vg > 0.0:
+            b = (Sgh - Sg * mh) / vg
+        a = (ky + mh) - b * (kf + mg)
+    return ba, bb, best
+"""
+    return "\n".join(rho) + "\n\n\n" + "\n".join(omega) + "\n\n" + fit
+
+
+def _rlosses(s: str) -> str:
+    T = _DTYPES[s]
+    eps = _EPS[s]
+    return f"""
+@numba.njit(**_OPTS)
+def rlosses_{s}(codes, args, node_off, consts, const_off, Xt, y, w, lcode, d, max_depth,
+                max_consts, block, scaling, first, step, out_loss, out_scale):
+    # y and w in float64; the outputs of a program are kept (float64) for the IRLS passes
+{_buffers(T)}
+    naddr = np.empty(1, dtype=np.int64)
+    dst = np.empty(block, dtype={T})
+    F = np.empty(n_rows, dtype=np.float64)
+    W = 0.0
+    for r in range(n_rows):
+        W += w[r]
+    for p in range(first, n_prog, step):
+        lo = node_off[p]
+        hi = node_off[p + 1]
+        _fill_consts(cbuf, consts, const_off[p], const_off[p + 1] - const_off[p])
+        out_loss[p] = np.inf
+        out_scale[p, 0] = 0.0
+        out_scale[p, 1] = 1.0
+        bad = False
+        for start in range(0, n_rows, block):
+            m = min(block, n_rows - start)
+            R = _eval_block_{s}(codes, args, lo, hi, cbuf, Xt, start, m, stk, addr, ref, free,
+                                dst[:m], False, naddr)
+            for r in range(m):
+                v = np.float64(R[r])
+                if not np.isfinite(v):
+                    bad = True
+                F[start + r] = v
+            if bad:
+                break
+        if bad or not (W > 0.0):
+            continue
+        a, b, v = _robust_fit(F, y, w, W, lcode, d, scaling, {eps!r})
+        out_scale[p, 0] = a
+        out_scale[p, 1] = b
+        if np.isfinite(v):
+            out_loss[p] = v
+"""
+
+
 def kernel_source(ops: Sequence[Operator] | None = None, vector_math_lib: str | None = None,
-                  vector_math_names: Sequence[str] = ()) -> str:
+                  vector_math_names: Sequence[str] = (),
+                  losses: Sequence[Loss] | None = None) -> str:
     """The text of the kernel module for ``ops`` (default: the current registry).
 
     ``vector_math_lib``/``vector_math_names`` (see ``vector_math()``) switch the listed
@@ -737,10 +913,16 @@ def kernel_source(ops: Sequence[Operator] | None = None, vector_math_lib: str | 
     scalar functions, one row at a time.
     """
     ops = registry() if ops is None else tuple(ops)
+    losses = loss_registry() if losses is None else tuple(losses)
     for op in ops:
         _check_expr(op, op.scalar, "scalar code")
         for g in op.grad:
             _check_expr(op, g, "derivative")
+    for lo in losses:
+        _check_loss_expr(lo, lo.scalar, "scalar code")
+        if lo.weight is not None:
+            _check_loss_expr(lo, lo.weight, "weight")
+    loss_imports, loss_hash = _loss_imports(losses)
     vm = tuple(vector_math_names) if vector_math_lib else ()
     imports, user_hash = _user_imports(ops)
     arity = [0, 0] + [op.arity for op in ops]
@@ -750,6 +932,7 @@ def kernel_source(ops: Sequence[Operator] | None = None, vector_math_lib: str | 
         f"# registry fingerprint: {registry_fingerprint() if ops == registry() else 'custom'}",
         f"# generator version: {GENERATOR_VERSION}",
         f"# custom operator sources: {user_hash}",
+        f"# losses: {', '.join(lo.name for lo in losses)}; custom loss sources: {loss_hash}",
         f"# vector math: {vector_math_lib or 'none'}",
         "import math  # noqa: F401  (operator code may use it)",
         "",
@@ -760,6 +943,7 @@ def kernel_source(ops: Sequence[Operator] | None = None, vector_math_lib: str | 
         "from numba.extending import intrinsic",
         "",
         imports,
+        loss_imports,
         "",
         "_OPTS = dict(cache=True, error_model='numpy', nogil=True,",
         "             fastmath={" + ", ".join(repr(f) for f in FASTMATH) + "})",
@@ -773,6 +957,8 @@ def kernel_source(ops: Sequence[Operator] | None = None, vector_math_lib: str | 
             path=vector_math_lib, names=vm, nargs={n: _VM_FUNCS[n] for n in vm}))
         parts.append(_vm_bindings(vm))
     parts.append(_COMMON)
+    parts.append(_loss_functions(losses))
     for s in ("f32", "f64"):
-        parts += ["", _eval_block(ops, s, vm), _predict(s), _losses(s), _jacobian(ops, s, vm)]
+        parts += ["", _eval_block(ops, s, vm), _predict(s), _losses(s), _jacobian(ops, s, vm),
+                  _rlosses(s)]
     return "\n".join(parts)

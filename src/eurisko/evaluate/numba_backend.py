@@ -38,6 +38,7 @@ import numpy as np
 
 from eurisko.evaluate._kernelgen import GENERATOR_VERSION, kernel_source, vector_math
 from eurisko.evaluate.base import Dataset, Losses
+from eurisko.evaluate.losses import custom_losses, loss_code, loss_fingerprint
 from eurisko.expr.operators import CONST, VAR, arity_table, registry, registry_fingerprint
 from eurisko.expr.program import ProgramBatch
 from eurisko.validation import check_int
@@ -153,7 +154,7 @@ def kernel_module() -> ModuleType:
 
     Importing it imports numba; the functions compile (or load from numba's cache) on first call.
     """
-    fp = registry_fingerprint()
+    fp = f"{registry_fingerprint()}_{loss_fingerprint()}"
     mod = _MODULES.get(fp)
     if mod is not None:
         return mod
@@ -537,10 +538,13 @@ class NumbaBackend:
             if not isinstance(e, NumbaError):
                 raise
             custom = [op.name for op in registry() if op not in _BUILTIN_OPS]
+            closs = [lo.name for lo in custom_losses()]
             raise ValueError(
                 "compiling the evaluation kernels failed"
                 + (f"; check the scalar code and derivatives of the custom operators {custom}"
                    if custom else "")
+                + (f"; check the scalar code and weights of the custom losses {closs}"
+                   if closs else "")
                 + f" (numba says: {str(e).splitlines()[0] if str(e) else type(e).__name__})"
             ) from e
 
@@ -588,13 +592,15 @@ class NumbaBackend:
         return out
 
     def losses(self, batch: ProgramBatch, data: Dataset, linear_scaling: bool = False) -> Losses:
-        """Weighted MSE of every program (inf where its output is not finite anywhere).
+        """Weighted MSE of every program (inf where its output is not finite anywhere), or
+        the data's other loss (``data.loss``, `evaluate.losses`).
 
         With ``linear_scaling`` the output is first fitted as ``a + b * f`` by weighted least
         squares (``b = 0`` when ``f`` is constant to within rounding); ``scale`` holds ``(a, b)``.
         The outputs are never stored: moments are accumulated block by block (shifted and
         combined pairwise, so they do not cancel), and a near-perfect fit is re-summed from its
-        residuals.
+        residuals. Other losses keep one program's outputs (float64) and fit ``a, b`` by IRLS
+        (`losses.robust_fit`), a pass over them per round.
         """
         Xt, prep = self._setup(batch, data)
         if data.y is None:
@@ -607,6 +613,16 @@ class NumbaBackend:
         loss = np.full(n, np.inf)
         scale = np.tile(np.array([0.0, 1.0]), (n, 1))
         if n == 0 or n_rows == 0:
+            return Losses(loss, scale)
+        if not data.loss.is_l2:
+            kernel, block = self._kernel("rlosses", Xt)
+            self._run(
+                kernel, n,
+                (*prep.kernel_args(), Xt, y, w, loss_code(data.loss.name),
+                 float(data.loss.scale), prep.max_depth, prep.max_consts, block,
+                 bool(linear_scaling)),
+                (loss, scale),
+            )
             return Losses(loss, scale)
         sum_w = float(w.sum())
         ymean = float((w * y).sum() / sum_w) if sum_w > 0 else 0.0

@@ -86,7 +86,8 @@ class NumpyBackend:
     def losses(self, batch: ProgramBatch, data: Dataset, linear_scaling: bool = False) -> Losses:
         if data.y is None:
             raise ValueError("losses need a target: build the Dataset with y")
-        return scaled_losses(self.predict(batch, data), data.y, data.w, linear_scaling)
+        return scaled_losses(self.predict(batch, data), data.y, data.w, linear_scaling,
+                             data.loss)
 
     def jacobian(self, batch: ProgramBatch, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
         pred = np.empty((batch.n_programs, data.n_rows))

@@ -16,8 +16,11 @@ _TINY = np.finfo(np.float64).tiny
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def normal_equations(jac, pred, soff, need, k, coff, free, scale, y, w, ls, loss, sw,
-                     A, g, Jn, active):  # pragma: no cover - compiled
+                     A, g, Jn, active, rw):  # pragma: no cover - compiled
     """Fill ``A[p] = J^T W J`` and ``g[p] = J^T W r`` for each program ``p = need[q]``.
+
+    ``rw`` (len(need), n_rows), when it has rows, holds IRLS weights that multiply ``w``
+    program by program (a loss other than least squares); (0, 0) for least squares.
 
     ``jac`` rows ``soff[q]..`` are program ``q``'s derivatives (of the sub-batch ``need``);
     ``free`` (over the full batch's constants) zeroes held constants; with ``ls`` the model is
@@ -34,8 +37,16 @@ def normal_equations(jac, pred, soff, need, k, coff, free, scale, y, w, ls, loss
     C = np.empty((M, n_rows))  # the columns of J, then 1 and f under linear scaling
     WC = np.empty((M, n_rows))  # ... times the weights
     wres = np.empty(n_rows)
+    wq = np.empty(n_rows)
+    robust = rw.shape[0] > 0
     for q in range(need.shape[0]):
         p = need[q]
+        if robust:
+            for r in range(n_rows):
+                wq[r] = w[r] * rw[q, r]
+        else:
+            for r in range(n_rows):
+                wq[r] = w[r]
         kk = k[p]
         mm = kk + 2 if ls else kk
         a = scale[p, 0]
@@ -49,13 +60,13 @@ def normal_equations(jac, pred, soff, need, k, coff, free, scale, y, w, ls, loss
             for r in range(n_rows):
                 C[kk, r] = 1.0
                 C[kk + 1, r] = pred[q, r]
-                wres[r] = w[r] * (a + b * pred[q, r] - y[r])
+                wres[r] = wq[r] * (a + b * pred[q, r] - y[r])
         else:
             for r in range(n_rows):
-                wres[r] = w[r] * (pred[q, r] - y[r])
+                wres[r] = wq[r] * (pred[q, r] - y[r])
         for i in range(mm):
             for r in range(n_rows):
-                WC[i, r] = C[i, r] * w[r]
+                WC[i, r] = C[i, r] * wq[r]
         for i in range(mm):
             acc = 0.0
             for r in range(n_rows):
@@ -75,7 +86,14 @@ def normal_equations(jac, pred, soff, need, k, coff, free, scale, y, w, ls, loss
                     ok = False
             if not np.isfinite(g[p, i]):
                 ok = False
-        s = np.sqrt(sw * loss[p])
+        if robust:  # the norm of the reweighted residual
+            ss = 0.0
+            for r in range(n_rows):
+                res = (a + b * pred[q, r] - y[r]) if ls else (pred[q, r] - y[r])
+                ss += wq[r] * res * res
+            s = np.sqrt(ss)
+        else:
+            s = np.sqrt(sw * loss[p])
         best = 0.0
         for i in range(mm):
             dg = np.sqrt(max(A[p, i, i], 0.0))

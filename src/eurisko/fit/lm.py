@@ -15,6 +15,14 @@ so the LM model's predicted reduction stays a fair yardstick, and after each acc
 
 Damping is Marquardt's (``mu * diag(J^T W J)``, so it does not care about the units of a
 constant) with Nielsen's update of ``mu``.
+
+Other losses (``data.loss``, `evaluate.losses`): iteratively reweighted least squares on the
+same Jacobians. Each Jacobian comes with IRLS weights ``rho'(r) / (2 r)`` of the current
+residuals, the damped step solves the reweighted least-squares problem, and the trial is
+judged by the loss itself (``backend.losses``). The reweighted sum of squares majorises the
+loss (for ``rho(sqrt(s))`` concave, as for every built-in), so a step that lowers it lowers the
+loss at least as much and Nielsen's gain ratio keeps its meaning; a loss that is not
+majorised this way still only ever accepts steps that lower it.
 """
 
 from __future__ import annotations
@@ -121,10 +129,11 @@ def fit_constants(
     """Fit the constants of every program in ``batch`` to ``data`` by Levenberg-Marquardt.
 
     Minimises ``sum(w * r**2)`` with ``r = a + b * f(x; c) - y`` (``r = f - y`` without linear
-    scaling), each program on its own but all evaluated together. Never raises on a bad program:
-    one whose Jacobian is not finite stops and keeps its best constants; one that is not finite
-    at the start, or has no constants, just gets its loss. The result is never worse than the
-    start.
+    scaling), or ``sum(w * rho(r))`` for the data's other loss (by IRLS inside LM, see the
+    module docstring), each program on its own but all evaluated together. Never raises on a
+    bad program: one whose Jacobian is not finite stops and keeps its best constants; one that
+    is not finite at the start, or has no constants, just gets its loss. The result is never
+    worse than the start.
 
     Parameters
     ----------
@@ -171,6 +180,11 @@ def fit_constants(
     sw = float(w.sum()) if w is not None else float(len(y))
     y2 = float((y * y @ w) / sw) if w is not None else float(y @ y / sw)
     loss_floor = tol * tol * y2
+    spec = data.loss
+    robust = not spec.is_l2
+    if robust:  # the same floor in the loss's units: every residual at tol * rms(y)
+        loss_floor = float(spec.value(np.array([tol * np.sqrt(y2)]))[0])
+    no_rw = np.zeros((0, 0))
     wv = np.ones_like(y) if w is None else w
     free = np.ones(len(consts)) if fixed is None else (~fixed).astype(np.float64)
     active = (k > 0) & np.isfinite(loss) & (max_iter > 0) & (loss > loss_floor)
@@ -192,10 +206,14 @@ def fit_constants(
                 pred, jac = backend.jacobian(sub, data)
                 n_jac += len(need)
                 n_evals += len(need)
-                normal_equations(np.ascontiguousarray(jac, dtype=np.float64),
-                                 np.ascontiguousarray(pred, dtype=np.float64),
+                pred = np.ascontiguousarray(pred, dtype=np.float64)
+                rw = no_rw
+                if robust:
+                    res = (scale[need, :1] + scale[need, 1:] * pred - y) if ls else pred - y
+                    rw = np.ascontiguousarray(spec.weights(res), dtype=np.float64)
+                normal_equations(np.ascontiguousarray(jac, dtype=np.float64), pred,
                                  np.asarray(sub.const_offsets, dtype=np.int64), need, k, coff,
-                                 free, scale, y, wv, ls, loss, sw, A, g, Jn, active)
+                                 free, scale, y, wv, ls, loss, sw, A, g, Jn, active, rw)
                 stale[need] = False
                 active[need[Jn[need] <= tol]] = False
 

@@ -1,7 +1,8 @@
 """Linear scaling: the offset and scale that best map a formula's output onto the target.
 
 The search rates shapes, not offsets and scales (Keijzer 2003): a formula ``f`` is judged by
-``a + b * f`` with ``a, b`` from weighted least squares. The rule is the one of
+``a + b * f`` with ``a, b`` from weighted least squares (under a robust loss, from IRLS on that
+loss, so that outliers do not pull the scaling). The rule is the one of
 ``evaluate.base.scaled_losses``, written here for whole stacks of outputs at once.
 """
 
@@ -9,17 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from eurisko.evaluate.losses import LossSpec, robust_fit
+
 
 def linear_scale(
-    f: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+    f: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, loss: LossSpec | None = None
 ) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
-    """Weighted least-squares ``(a, b)`` of ``y ≈ a + b * f``.
+    """Weighted least-squares ``(a, b)`` of ``y ≈ a + b * f`` (under another ``loss``, the
+    ``a, b`` that minimise it, as the backends rate a formula: `losses.robust_fit`).
 
     Parameters
     ----------
     f : (n_rows,) one output, or (n_programs, n_rows) a stack of outputs.
     y : (n_rows,) target.
     w : (n_rows,) non-negative weights with a positive sum, or None for equal weights.
+    loss : an `evaluate.losses.LossSpec`; None (or l2) is least squares.
 
     Returns
     -------
@@ -42,6 +47,11 @@ def linear_scale(
         if not np.all(np.isfinite(ww)) or np.any(ww < 0) or not ww.sum() > 0:
             raise ValueError("w must be finite and non-negative with a positive sum")
     F = np.atleast_2d(f)
+    if loss is not None and not loss.is_l2:
+        ab = np.array([robust_fit(row, y, ww, loss, True)[:2] for row in F])
+        if f.ndim == 1:
+            return float(ab[0, 0]), float(ab[0, 1])
+        return ab[:, 0], ab[:, 1]
     sw = ww.sum()
     with np.errstate(all="ignore"):
         ok = np.isfinite(F).all(axis=1)

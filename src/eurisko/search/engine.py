@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset
+from eurisko.evaluate.losses import baseline_loss
 from eurisko.expr.program import Program
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import Island, Migrant, SearchConfig, evaluate_batch
@@ -140,7 +141,7 @@ class IslandGroup:
 def _worker(conn) -> None:
     """Worker process: owns some islands of one search at a time, runs an epoch per request.
 
-    Messages: ``("start", config, Xt, y, w, ids, seeds, populations, y_var)`` begins a search
+    Messages: ``("start", config, Xt, y, w, loss, ids, seeds, populations, y_var)`` begins a search
     (answered ``("ready", n_evals, hof)``), ``("epoch", immigrants, deadline)`` runs one,
     ``("end",)`` drops the search; ``None`` exits. Between searches the process stays up, so
     the next fit in the same session does not pay for starting Python, numba and the kernels.
@@ -158,8 +159,8 @@ def _worker(conn) -> None:
         if msg is None:
             break
         if msg[0] == "start":
-            config, Xt, y, w, ids, seeds, populations, y_var = msg[1:]
-            group = IslandGroup(config, Dataset(Xt, y, w), ids, seeds, populations, y_var)
+            config, Xt, y, w, loss, ids, seeds, populations, y_var = msg[1:]
+            group = IslandGroup(config, Dataset(Xt, y, w, loss), ids, seeds, populations, y_var)
             conn.send(("ready", group.n_evals(), group.hall_of_fame()))
         elif msg[0] == "epoch":
             conn.send(group.epoch(*msg[1:]))
@@ -177,10 +178,11 @@ def _main_module_hidden():
     live in the user's code and are re-registered by importing it (then the script needs the
     usual ``if __name__ == "__main__":`` guard).
     """
+    from eurisko.evaluate.losses import custom_losses
     from eurisko.expr.operators import custom_operators
 
     main = sys.modules.get("__main__")
-    if main is None or custom_operators():
+    if main is None or custom_operators() or custom_losses():
         yield
         return
     saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
@@ -212,9 +214,10 @@ class _Workers:
     @classmethod
     def acquire(cls, n_jobs: int) -> _Workers:
         """Idle live workers for ``n_jobs`` (and today's operator registry), else new ones."""
+        from eurisko.evaluate.losses import loss_fingerprint
         from eurisko.expr.operators import registry_fingerprint
 
-        key = (n_jobs, registry_fingerprint())
+        key = (n_jobs, registry_fingerprint() + loss_fingerprint())
         workers = cls._live.pop(key, None)
         if workers is not None and all(p.is_alive() for p in workers.procs):
             return workers
@@ -224,9 +227,10 @@ class _Workers:
 
     def release(self, n_jobs: int) -> None:
         """Back to the idle set, for the next search in this session."""
+        from eurisko.evaluate.losses import loss_fingerprint
         from eurisko.expr.operators import registry_fingerprint
 
-        key = (n_jobs, registry_fingerprint())
+        key = (n_jobs, registry_fingerprint() + loss_fingerprint())
         old = _Workers._live.pop(key, None)
         if old is not None:
             old.shutdown()
@@ -268,7 +272,8 @@ class _Pool:
         for j, c in enumerate(self.conns):
             ids = list(range(j, config.n_islands, n_jobs))
             try:
-                c.send(("start", config, data.Xt, data.y, data.w, ids, [seeds[i] for i in ids],
+                c.send(("start", config, data.Xt, data.y, data.w, data.loss, ids,
+                        [seeds[i] for i in ids],
                         [populations[i] for i in ids], y_var))
             except (BrokenPipeError, OSError):
                 pass
@@ -363,6 +368,8 @@ def run_search(
     y = data.y
     w = np.ones_like(y) if data.w is None else data.w
     y_var = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2) / np.sum(w))
+    if not data.loss.is_l2:  # the loss of the best constant: what losses are measured against
+        y_var = baseline_loss(y, w, data.loss)
     n_islands = config.n_islands
     if state is None:
         state = SearchState(populations=[[] for _ in range(n_islands)])
@@ -379,6 +386,8 @@ def run_search(
     deadline = None if time_limit is None else t0 + time_limit
     evals0, t_start = state.n_evals, time.monotonic()
     exact_loss = None if exact_tol is None else exact_tol * y_var
+    if exact_loss is not None and not data.loss.is_l2:  # a tolerance on r**2, in rho's units
+        exact_loss = exact_tol ** (data.loss.degree / 2) * y_var
     exact_size: int | None = None  # complexity of the smallest exact formula so far
     exact_at: int | None = None  # evaluations of this fit when it appeared
     last_ckpt = time.monotonic()

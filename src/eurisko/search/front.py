@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset
+from eurisko.evaluate.losses import baseline_loss
 from eurisko.expr.operators import CONST, op_code
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify, without_sign_folds
@@ -111,7 +112,11 @@ def pareto(programs: Sequence[Program], losses: Sequence[float]) -> list[FrontEn
 
 
 def _weighted_var(data: Dataset) -> float:
+    """The yardstick of round-off tolerances: var(y), or the loss of the best constant under
+    the data's other loss."""
     y = np.asarray(data.y, dtype=np.float64)
+    if not data.loss.is_l2:
+        return baseline_loss(y, data.w, data.loss)
     return float(np.average((y - np.average(y, weights=data.w)) ** 2, weights=data.w))
 
 
@@ -306,6 +311,35 @@ def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Datase
         res = backend.losses(ProgramBatch.from_programs([programs[i] for i in done]), data, False)
         losses[done] = res.loss
     return programs, losses
+
+
+def inlier_losses(programs: Sequence[Program], data: Dataset, backend: Backend
+                  ) -> tuple[np.ndarray, float]:
+    """What the selection compares under a loss other than l2: each program's loss on the rows
+    that the last (most accurate) program fits, and the best constant's loss on them.
+
+    Those rows are the ones whose residual lies within 3 robust standard deviations (1.4826
+    MAD) of the median residual of the last program. Gross outliers add about the same loss
+    to every good formula, which squeezes the ratios the selection rule reads (an exact law
+    and a rough approximation both sit within 1.5x of each other); on the rows the best
+    formula explains, the ratios are as telling as least squares' on clean data.
+    """
+    if not len(programs):
+        raise ValueError("the front is empty")
+    y = np.asarray(data.y, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        f = np.asarray(backend.predict(ProgramBatch.from_programs([programs[-1]]), data)[0],
+                       dtype=np.float64)
+        r = f - y
+        med = np.median(r)
+        keep = np.abs(r - med) <= 3.0 * 1.482602218505602 * np.median(np.abs(r - med))
+    if not np.isfinite(r).all() or keep.sum() < 2:
+        keep = np.ones(len(y), dtype=bool)
+    w = None if data.w is None else np.asarray(data.w, dtype=np.float64)[keep]
+    sub = Dataset(np.ascontiguousarray(data.Xt[:, keep]), np.ascontiguousarray(y[keep]),
+                  None if w is None else np.ascontiguousarray(w), data.loss)
+    losses = backend.losses(ProgramBatch.from_programs(list(programs)), sub, False).loss
+    return np.asarray(losses, dtype=float), baseline_loss(sub.y, sub.w, data.loss)
 
 
 MODEL_SELECTIONS = ("auto", "best", "accuracy", "score", "bic")

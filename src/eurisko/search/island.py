@@ -235,7 +235,7 @@ def lm_subset(data: Dataset, rows: int | None) -> Dataset | None:
         return None
     idx = np.sort(np.random.default_rng(0).choice(data.n_rows, size=int(rows), replace=False))
     return Dataset(np.ascontiguousarray(data.Xt[:, idx]), np.ascontiguousarray(data.y[idx]),
-                   None if data.w is None else np.ascontiguousarray(data.w[idx]))
+                   None if data.w is None else np.ascontiguousarray(data.w[idx]), data.loss)
 
 
 def mini_batch(data: Dataset, rows: int, rng: random.Random) -> Dataset:

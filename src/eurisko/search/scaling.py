@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset
+from eurisko.evaluate.losses import baseline_loss
 from eurisko.expr.operators import CONST, VAR, builtin_operators, get_operator, is_operator, op_code
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify
@@ -62,6 +63,8 @@ class Scaling:
 
     y_exp: int = 0
     x_exps: tuple[int, ...] = ()
+    #: homogeneity of the fit's loss in y (2: squared error, huber, logcosh; 1: l1)
+    loss_degree: int = 2
 
     @classmethod
     def of(cls, X: np.ndarray, y: np.ndarray) -> Scaling:
@@ -82,10 +85,14 @@ class Scaling:
         """What `to_dict` wrote; None (a run saved before scaling existed) is the identity."""
         if not d:
             return cls()
-        return cls(int(d["y_exp"]), tuple(int(e) for e in d["x_exps"]))
+        return cls(int(d["y_exp"]), tuple(int(e) for e in d["x_exps"]),
+                   int(d.get("loss_degree", 2)))
 
     def to_dict(self) -> dict:
-        return {"y_exp": self.y_exp, "x_exps": list(self.x_exps)}
+        out = {"y_exp": self.y_exp, "x_exps": list(self.x_exps)}
+        if self.loss_degree != 2:
+            out["loss_degree"] = self.loss_degree
+        return out
 
     @property
     def identity(self) -> bool:
@@ -100,16 +107,17 @@ class Scaling:
         return X, y
 
     def loss_to_user(self, loss: float | np.ndarray):
-        """A loss in the search's units (y scaled) in the user's units of y squared: inf
-        (0) where that is beyond float64, as for a target of magnitude 1e200 (1e-200)."""
+        """A loss in the search's units (y scaled) in the user's units of y squared (of y
+        for a loss of degree 1): inf (0) where that is beyond float64, as for a target of
+        magnitude 1e200 (1e-200)."""
         with np.errstate(over="ignore", under="ignore"):
-            return np.ldexp(loss, 2 * self.y_exp)
+            return np.ldexp(loss, self.loss_degree * self.y_exp)
 
     def loss_from_user(self, loss: float | None) -> float | None:
         if loss is None:
             return None
         with np.errstate(over="ignore", under="ignore"):
-            return float(np.ldexp(loss, -2 * self.y_exp))
+            return float(np.ldexp(loss, -self.loss_degree * self.y_exp))
 
     def columns_back(self, program: Program, operators: Sequence[str] | None = None,
                      gather: bool = False) -> Program:
@@ -344,9 +352,12 @@ def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: B
     if scaling.identity:
         return final_front(hof, data, backend, linear_scaling, operators=operators,
                            allowed=allowed)
-    raw = Dataset(np.ascontiguousarray(np.asarray(X, dtype=np.float64).T), data.y, data.w)
+    raw = Dataset(np.ascontiguousarray(np.asarray(X, dtype=np.float64).T), data.y, data.w,
+                  data.loss)
     y = np.asarray(raw.y, dtype=np.float64)
     y_var = float(np.average((y - np.average(y, weights=raw.w)) ** 2, weights=raw.w))
+    if not raw.loss.is_l2:
+        y_var = baseline_loss(y, raw.w, raw.loss)
 
     def tolerance(old: float) -> float:
         return old * (1 + 1e-6) + 1e-15 * y_var
