@@ -83,7 +83,7 @@ def get_client(cluster: str, n_workers: int) -> tuple[Any, bool]:
 def cluster_workers(cluster: str, n_jobs: int) -> int:
     """How many workers the fit will have (``n_jobs`` for ``"local"``)."""
     client, _ = get_client(cluster, n_jobs)
-    return max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+    return max(1, len(client.nthreads()))
 
 
 def _close_clients() -> None:
@@ -161,7 +161,7 @@ def _sized(reply: dict) -> dict:
     return reply
 
 
-def _drop(token: str) -> None:
+async def _drop(token: str) -> None:
     with _HOSTS_LOCK:
         _HOSTS.pop(token, None)
 
@@ -177,13 +177,15 @@ class DaskExecutor(Executor):
         self.distributed = _distributed()
         self.client = client
         self.owns_client = owns_client
-        self.addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        self.addresses = sorted(client.nthreads())
         if not self.addresses:
             raise RuntimeError("the Dask cluster has no workers; start some, or leave cluster "
                                "unset to run on local processes")
         self.n_workers = len(self.addresses)
         self.token = f"eurisko-{uuid.uuid4().hex}"
         self.job = None
+        self.job_obj = None
+        self.n_scatters = 0
         self.place: dict[int, str] = {}
         self.futures: dict[Any, int] = {}
         self.n_tasks = 0
@@ -194,10 +196,12 @@ class DaskExecutor(Executor):
         job.token = self.token
         job.operators = _operators_blob()
         job.fingerprint = registry_fingerprint()
+        self.job_obj = job
         self.job = self.client.scatter([job], broadcast=True, hash=False)[0]
+        self.n_scatters = 1
 
     def _live(self) -> list[str]:
-        return sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        return sorted(self.client.nthreads())
 
     def _run(self, fn, *args, worker: str) -> None:
         self.n_tasks += 1
@@ -215,6 +219,9 @@ class DaskExecutor(Executor):
                 load[a] += 1
         addr = min(live, key=lambda a: (load[a], a))
         self.place[gid] = addr
+        if self.job.status != "finished":  # the scheduler lost every copy with a worker
+            self.job = self.client.scatter([self.job_obj], broadcast=True, hash=False)[0]
+            self.n_scatters += 1
         self.pending.add(gid)
         self._run(_open_task, self.job, ("group", gid, ids, seeds, pops), worker=addr)
 
@@ -227,7 +234,11 @@ class DaskExecutor(Executor):
         if not self.futures:
             return []
         t0 = time.monotonic()
-        done, _ = self.distributed.wait(list(self.futures), return_when="FIRST_COMPLETED")
+        try:
+            done, _ = self.distributed.wait(list(self.futures), return_when="FIRST_COMPLETED")
+        except self.distributed.client.FuturesCancelledError:  # lost with a worker's data
+            done = [f for f in self.futures if f.status in ("finished", "error", "cancelled",
+                                                            "lost")]
         self.wait_seconds += time.monotonic() - t0
         out = []
         for fut in done:

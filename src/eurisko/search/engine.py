@@ -220,7 +220,7 @@ def run_search(
         state.elapsed = time.monotonic() - t0
 
     try:
-        executor.start(Job("", config, data.Xt, data.y, data.w, y_var))
+        executor.start(Job("", config, data.Xt, data.y, data.w, y_var, backend=backend))
         for gid, ids in groups.items():
             executor.open_group(gid, ids, [seeds[i] for i in ids], [pack_population(pops[i])
                                                                     for i in ids])

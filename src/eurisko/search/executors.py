@@ -273,7 +273,9 @@ class LocalProcesses(Executor):
         out, self.lost = self.lost, []
         if not out:
             waiting = [j for j in range(self.n_workers) if self.alive[j] and self.owed.get(j)]
-            if not waiting:
+            if not waiting:  # nothing owed: whatever is still pending has no worker left
+                out = [(gid, {"kind": "lost", "gid": gid}) for gid in sorted(self.pending)]
+                self.pending.clear()
                 return out
             t0 = time.monotonic()
             objs = [self.workers.conns[j] for j in waiting] + \

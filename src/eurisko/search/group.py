@@ -180,7 +180,7 @@ def unpack_epoch(reply: dict) -> tuple[dict[int, list[Program]], dict[int, list[
 
 @dataclass
 class Job:
-    """What every worker needs once per fit: the configuration and the data.
+    """What every worker needs once per fit: the configuration, the data and the backend.
 
     ``operators`` (cloudpickled custom operators) and ``fingerprint`` let a worker on another
     host rebuild the user's operator registry (`eurisko.expr.operators.install_operators`)."""
@@ -193,6 +193,7 @@ class Job:
     y_var: float
     fingerprint: str = ""
     operators: bytes | None = None
+    backend: Backend | None = None  # the driver's evaluation backend (None: `default_backend`)
 
 
 class GroupHost:
@@ -214,7 +215,7 @@ class GroupHost:
                                    "the same on every host?")
         self.job = job
         self.data = Dataset(job.Xt, job.y, job.w)
-        self.backend = backend
+        self.backend = backend or job.backend
         self.groups: dict[int, IslandGroup] = {}
 
     def handle(self, msg: tuple) -> dict:
