@@ -410,9 +410,9 @@ def _run_cluster(tasks: list[tuple], cluster: str, jobs: int, threads: int,
     """Runs as tasks on a Dask cluster, each result saved as it arrives. A run whose worker
     dies is retried by Dask on another worker, and recorded as an error when that fails too;
     Ctrl-C cancels the runs not yet finished (the client stays usable)."""
-    from eurisko.search.dask_executor import _distributed, get_client
+    from eurisko.search.dask_executor import get_client, import_distributed
 
-    distributed = _distributed()
+    distributed = import_distributed()
     client, _ = get_client(cluster, jobs)
     futures = {}
     for t in tasks:

@@ -29,7 +29,8 @@ _HOSTS_LOCK = threading.Lock()
 _CLIENTS: dict[tuple[str, int], Any] = {}  # clients (and local clusters) this session made
 
 
-def _distributed():
+def import_distributed():
+    """``distributed``, or an ImportError that says how to install it."""
     try:
         import distributed
     except ImportError:
@@ -57,7 +58,7 @@ def get_client(cluster: str, n_workers: int) -> tuple[Any, bool]:
     ``"local"`` starts a `LocalCluster` of ``n_workers`` single-threaded worker processes,
     kept for the next fit of the session; ``"dask"`` is the user's current default client;
     an address connects to a running scheduler."""
-    distributed = _distributed()
+    distributed = import_distributed()
     check_cluster(cluster)
     if cluster == "dask":
         try:
@@ -174,7 +175,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, client: Any, owns_client: bool = False):
         super().__init__()
-        self.distributed = _distributed()
+        self.distributed = import_distributed()
         self.client = client
         self.owns_client = owns_client
         self.addresses = sorted(client.nthreads())

@@ -23,7 +23,7 @@ import numpy as np
 
 from eurisko.evaluate.base import Backend, Dataset
 from eurisko.expr.program import Program
-from eurisko.search.executors import Executor, InProcess, LocalProcesses, _Workers
+from eurisko.search.executors import Executor, InProcess, LocalProcesses
 from eurisko.search.group import (
     IslandGroup,
     Job,
@@ -37,7 +37,7 @@ from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.island import Migrant, SearchConfig
 
 __all__ = ["IslandGroup", "SearchProgress", "SearchState", "default_backend", "make_executor",
-           "run_search", "_Workers"]
+           "run_search"]
 
 
 @dataclass
