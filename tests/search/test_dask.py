@@ -59,7 +59,12 @@ def _executor(client):
 def test_one_group_on_dask_is_the_in_process_search_bit_for_bit(two_workers):
     cfg = _cfg(n_islands=1, migration_interval=2)
     here = run_search(_data(), cfg, seed=3, n_jobs=1, max_evals=1500)
-    there = run_search(_data(), cfg, seed=3, executor=_executor(two_workers), max_evals=1500)
+    # a client that is not the default one (as cluster="local" or an address makes)
+    other = distributed.Client(two_workers.scheduler.address, set_as_default=False)
+    try:
+        there = run_search(_data(), cfg, seed=3, executor=_executor(other), max_evals=1500)
+    finally:
+        other.close()
     assert here.epoch > 3 and _hof(here) == _hof(there) and here.n_evals == there.n_evals
 
 

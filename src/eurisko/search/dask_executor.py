@@ -236,7 +236,9 @@ class DaskExecutor(Executor):
             return []
         t0 = time.monotonic()
         try:
-            done, _ = self.distributed.wait(list(self.futures), return_when="FIRST_COMPLETED")
+            with self.client.as_current():  # wait() asks for the default client: ours
+                done, _ = self.distributed.wait(list(self.futures),
+                                                return_when="FIRST_COMPLETED")
         except self.distributed.client.FuturesCancelledError:  # lost with a worker's data
             done = [f for f in self.futures if f.status in ("finished", "error", "cancelled",
                                                             "lost")]
