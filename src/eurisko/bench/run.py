@@ -419,7 +419,9 @@ def _run_cluster(tasks: list[tuple], cluster: str, jobs: int, threads: int,
         futures[client.submit(_cluster_task, t, threads, pure=False, retries=1)] = t
     bar.start(tasks[0])
     try:
-        for fut in distributed.as_completed(list(futures)):
+        with client.as_current():  # as_completed may ask for the default client: ours
+            done = distributed.as_completed(list(futures))
+        for fut in done:
             t = futures.pop(fut)
             try:
                 rec = fut.result()
