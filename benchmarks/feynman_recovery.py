@@ -14,6 +14,8 @@ Usage::
     python benchmarks/feynman_recovery.py --out results/feynman.json     # the full bar, ~11 min
     python benchmarks/feynman_recovery.py --time-limit 5 --problems I.6.2a I.18.4
     python benchmarks/feynman_recovery.py --time-limit 30 --seed 1 --set n_islands=16  # tuning
+    python benchmarks/feynman_recovery.py --cluster local --out results/feynman-dask.json
+        # the same bar on the Dask executor (a LocalCluster of --n-jobs workers)
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="data and search seed (0)")
     ap.add_argument("--n-jobs", type=int, default=2, help="worker processes per fit (2)")
     ap.add_argument("--rows", type=int, default=1000, help="rows sampled per problem (1000)")
+    ap.add_argument("--cluster", metavar="ADDR",
+                    help="run each fit on a Dask cluster: 'local' (a LocalCluster of --n-jobs "
+                         "workers) or a scheduler address (default: local processes)")
     ap.add_argument("--out", help="JSON results, rewritten after each problem")
     ap.add_argument("--check-timeout", type=float, default=30.0,
                     help="seconds per exact-recovery check; a timeout counts as not exact (30)")
@@ -73,15 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "(e.g. --set n_islands=16 lm_rows=null); the bar itself uses none")
     args = ap.parse_args(argv)
     params = parse_settings(args.set)
+    if args.cluster is not None:
+        params["cluster"] = args.cluster
 
     names = problem_list(args.problems)
     problems = [load_problem(n) for n in names]
     settings = {"time_limit": args.time_limit, "seed": args.seed, "n_jobs": args.n_jobs,
+                "cluster": args.cluster,
                 "rows": args.rows, "noise": 0.0, "check_timeout": args.check_timeout,
                 "positive": args.positive, "params": params, "python": platform.python_version(),
                 "cpus": os.cpu_count(), "machine": platform.platform()}
     print(f"feynman recovery: {len(problems)} problems, time_limit={args.time_limit:g}s, "
-          f"n_jobs={args.n_jobs}, rows={args.rows}, seed={args.seed}", flush=True)
+          f"n_jobs={args.n_jobs}, rows={args.rows}, seed={args.seed}"
+          + (f", cluster={args.cluster}" if args.cluster else ""), flush=True)
     results: list[dict] = []
     try:
         for p in problems:

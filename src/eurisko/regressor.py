@@ -28,6 +28,7 @@ from eurisko.expr.program import Program
 from eurisko.expr.simplify import simplify
 from eurisko.search.checkpoint import load_state, save_state
 from eurisko.search.constraints import Constraints
+from eurisko.search.dask_executor import check_cluster, cluster_workers
 from eurisko.search.engine import SearchProgress, SearchState, default_backend, run_search
 from eurisko.search.front import (
     MODEL_SELECTIONS,
@@ -48,7 +49,7 @@ _SAVED_PARAMS = (
     "optimize_probability", "lm_rows", "migration_interval", "random_state", "checkpoint_every",
     "decompose", "max_depth", "constraints", "nested_constraints", "complexity_of_operators",
     "complexity_of_variables", "complexity_of_constants", "model_selection", "batching",
-    "batch_size", "loss", "loss_scale",
+    "batch_size", "loss", "loss_scale", "cluster",
 )
 
 
@@ -167,6 +168,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     n_jobs : int, optional
         Worker processes (default: all cores). ``1`` runs in this process; negative values
         count back from all cores as in scikit-learn (``-1`` all, ``-2`` all but one).
+        With ``cluster="local"``, the Dask workers to start.
+    cluster : str, optional
+        Run the islands on a Dask cluster (``pip install 'eurisko[dask]'``): ``"local"`` (a
+        ``LocalCluster`` of ``n_jobs`` single-threaded worker processes, kept for the next
+        fit), ``"dask"`` (the current default Dask client) or a scheduler address such as
+        ``"tcp://scheduler:8786"``. A string, so that ``clone`` works. The data go to the
+        workers once per fit; a worker lost mid-fit costs its islands the epochs since the
+        last reply, and the fit goes on (``faults_``). ``None``: local processes.
     time_limit : float or None, default 60
         Seconds of search. Use ``max_evals`` instead for reproducible runs.
     max_evals : int, optional
@@ -292,6 +301,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     stop_reason_ : str
         Which rule ended the search: ``"time limit"``, ``"evaluation budget"``,
         ``"loss threshold"``, ``"exact fit"`` or ``"interrupted"``.
+    faults_ : list of dict
+        Each island group reopened after its worker was lost (killed, out of memory): when
+        (``elapsed``), ``where``, which ``islands``, and the island epoch each was restored
+        from (``restored_from_epoch``). Empty when every worker lasted.
 
     Examples
     --------
@@ -310,6 +323,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         population_size: int = 100,
         n_islands: int | None = None,
         n_jobs: int | None = None,
+        cluster: str | None = None,
         time_limit: float | None = 60.0,
         max_evals: int | None = None,
         loss_threshold: float | None = None,
@@ -343,6 +357,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.population_size = population_size
         self.n_islands = n_islands
         self.n_jobs = n_jobs
+        self.cluster = cluster
         self.time_limit = time_limit
         self.max_evals = max_evals
         self.loss_threshold = loss_threshold
@@ -465,13 +480,16 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         fitted like any formula's, and they compete on the data like the rest.
         """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
+        cluster = check_cluster(self.cluster)
+        if cluster is not None:  # islands default to 8 per worker of the cluster
+            n_jobs = cluster_workers(cluster, n_jobs)
         config = self._config(n_jobs)
         with complexities_in_force(config.complexities):  # the front counts with them too
-            return self._fit(n_jobs, config, X, y, sample_weight, X_units, y_units,
+            return self._fit(n_jobs, cluster, config, X, y, sample_weight, X_units, y_units,
                              physical_constants, guesses)
 
-    def _fit(self, n_jobs: int, config: SearchConfig, X, y, sample_weight, X_units, y_units,
-             physical_constants, guesses) -> SymbolicRegressor:
+    def _fit(self, n_jobs: int, cluster: str | None, config: SearchConfig, X, y, sample_weight,
+             X_units, y_units, physical_constants, guesses) -> SymbolicRegressor:
         _check_frame(X)
         columns = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
         names = _variable_names(columns) if columns is not None else None
@@ -576,7 +594,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                          last=True)
         backend = default_backend()
         state = run_search(
-            data, config, seed=self.random_state, n_jobs=n_jobs,
+            data, config, seed=self.random_state, n_jobs=n_jobs, cluster=cluster,
             time_limit=_less(self.time_limit, branches.seconds, 1e-3),
             max_evals=_less(self.max_evals, branches.n_evals, 1),
             loss_threshold=scaling.loss_from_user(self.loss_threshold),
@@ -593,6 +611,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.elapsed_ = float(state.elapsed) + branches.seconds
         self.interrupted_ = bool(state.interrupted)
         self.stop_reason_ = state.stop_reason
+        self.faults_ = list(state.faults)
         try:
             front = written_back_front(state.hof, data, Xv, backend, config.linear_scaling,
                                        config.operators, scaling, allowed)
@@ -765,6 +784,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model.elapsed_ = state.elapsed
         model.interrupted_ = state.interrupted
         model.stop_reason_ = state.stop_reason
+        model.faults_ = list(state.faults)
         with complexities_in_force(complexities(model.complexity_of_operators,
                                                 model.complexity_of_variables,
                                                 model.complexity_of_constants)):

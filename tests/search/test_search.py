@@ -242,7 +242,7 @@ def test_worker_processes_search_too():
 
 
 def test_workers_are_kept_for_the_next_search_unless_interrupted():
-    from eurisko.search.engine import _Workers
+    from eurisko.search.executors import _Workers
 
     data = _data()
     cfg = SearchConfig(operators=DEFAULT_OPERATORS, population_size=20, n_islands=2,
@@ -262,29 +262,10 @@ def test_workers_are_kept_for_the_next_search_unless_interrupted():
 
     def stop_in_an_epoch(_):  # raised while the workers owe an epoch: they cannot be reused
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 2:  # the first report comes before any epoch is asked for
             raise KeyboardInterrupt
 
-    orig = _Workers.acquire
-
-    def acquire(n):
-        w = orig(n)
-        epoch = w.conns[0].recv
-
-        def recv():
-            out = epoch()
-            if isinstance(out, dict):
-                stop_in_an_epoch(None)
-            return out
-
-        w.conns[0].recv = recv
-        return w
-
-    _Workers.acquire = classmethod(lambda cls, n: acquire(n))
-    try:
-        third = run_search(data, cfg, seed=0, n_jobs=2, max_evals=10**9)
-    finally:
-        _Workers.acquire = orig
+    third = run_search(data, cfg, seed=0, n_jobs=2, max_evals=10**9, progress=stop_in_an_epoch)
     assert third.interrupted
     assert not _Workers._live and not any(p.is_alive() for p in again.procs)
 

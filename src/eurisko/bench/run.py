@@ -217,7 +217,8 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
               max_evals: int | None = None, retry_errors: bool = False,
               options: dict[str, dict[str, Any]] | None = None, progress: bool = True,
               units: bool = False,
-              on_record: Callable[[dict[str, Any]], None] | None = None) -> BenchResults:
+              on_record: Callable[[dict[str, Any]], None] | None = None,
+              cluster: str | None = None) -> BenchResults:
     """Run every (problem, method, noise level, seed) of a suite and judge each run.
 
     Parameters
@@ -239,6 +240,9 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
     units : give eurisko each problem's units (Feynman: from the PMLB metadata), so that it
         tries the dimensionless form of the law first; the peers take no units.
     on_record : called with each new record, in the parent, after it is saved.
+    cluster : send the runs to a Dask cluster as tasks (``"local"``: a LocalCluster of
+        ``jobs`` workers; ``"dask"``: the current client; or a scheduler address), each
+        result appended as it arrives (``pip install 'eurisko[dask]'``).
     """
     if isinstance(suite, str):
         suite = load_suite(suite)
@@ -265,6 +269,9 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
     positive = check_bool(positive, "positive")
     units = check_bool(units, "units")
     retry_errors = check_bool(retry_errors, "retry_errors")
+    from eurisko.search.dask_executor import check_cluster
+
+    cluster = check_cluster(cluster)
     for m in methods:
         get_method(m)  # unknown names fail here, before anything runs
     runnable, skipped = available_methods(methods)
@@ -310,7 +317,9 @@ def run_suite(suite: str | Suite | Sequence[Problem], *, methods: Sequence[str] 
         with _Progress(len(tasks), n_done, progress) as bar:
             for name, why in skipped.items():
                 bar.note(f"[yellow]skipping {name}[/]: {why}")
-            if jobs == 1 or len(tasks) <= 1:
+            if cluster is not None and tasks:
+                _run_cluster(tasks, cluster, jobs, threads, finished, bar)
+            elif jobs == 1 or len(tasks) <= 1:
                 with _thread_env(threads):
                     for t in tasks:
                         bar.start(t)
@@ -388,6 +397,43 @@ def _run_pool(tasks: list[tuple], jobs: int, threads: int,
                 bar.done(rec)
             else:
                 queue.insert(0, t)
+
+
+def _cluster_task(task: tuple, threads: int) -> dict[str, Any]:
+    """One run on a Dask worker, its kernels kept to ``threads`` threads."""
+    with _thread_env(threads):
+        return run_one(*task)
+
+
+def _run_cluster(tasks: list[tuple], cluster: str, jobs: int, threads: int,
+                 finished: Callable[[dict[str, Any]], None], bar: _Progress) -> None:
+    """Runs as tasks on a Dask cluster, each result saved as it arrives. A run whose worker
+    dies is retried by Dask on another worker, and recorded as an error when that fails too;
+    Ctrl-C cancels the runs not yet finished (the client stays usable)."""
+    from eurisko.search.dask_executor import get_client, import_distributed
+
+    distributed = import_distributed()
+    client, _ = get_client(cluster, jobs)
+    futures = {}
+    for t in tasks:
+        futures[client.submit(_cluster_task, t, threads, pure=False, retries=1)] = t
+    bar.start(tasks[0])
+    try:
+        with client.as_current():  # as_completed may ask for the default client: ours
+            done = distributed.as_completed(list(futures))
+        for fut in done:
+            t = futures.pop(fut)
+            try:
+                rec = fut.result()
+            except Exception as e:  # noqa: BLE001 - the worker died twice under it
+                rec = run_one_failed(t, f"the Dask worker running it died ({type(e).__name__})")
+            finished(rec)
+            bar.done(rec)
+            if futures:
+                bar.start(next(iter(futures.values())))
+    finally:
+        if futures:
+            client.cancel(list(futures), force=True)
 
 
 def _submit(pool, futures: dict[Any, tuple], queue: list[tuple], bar: _Progress) -> None:

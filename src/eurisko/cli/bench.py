@@ -81,6 +81,10 @@ def register(subparsers: Any) -> None:
                         "the report (default: the results folder)")
     p.add_argument("--jobs", type=number_option(int, "--jobs"), metavar="N",
                    help="runs at once, each in its own process (default: cores / --threads)")
+    p.add_argument("--cluster", metavar="ADDR",
+                   help="send the runs to a Dask cluster as tasks: 'local' (a LocalCluster of "
+                        "--jobs workers) or a scheduler address such as tcp://host:8786; "
+                        "results are appended as they arrive (pip install 'eurisko[dask]')")
     p.add_argument("--threads", type=number_option(int, "--threads"), default=1, metavar="N",
                    help="threads or processes each run may use (default 1)")
     p.add_argument("--rows", type=number_option(int, "--rows"), metavar="N",
@@ -147,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
                         threads=args.threads, rows=args.rows, check_timeout=args.check_timeout,
                         positive=args.positive, max_evals=args.max_evals,
                         retry_errors=args.retry_errors, progress=progress, units=args.units,
-                        on_record=on_record)
+                        on_record=on_record, cluster=args.cluster)
     if not progress:
         for name, why in results.skipped_methods.items():
             print(f"skipped {name}: {why}", file=sys.stderr)

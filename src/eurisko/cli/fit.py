@@ -119,6 +119,11 @@ def add_search_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
     g.add_argument("--loss-threshold", type=number_option(float, "--loss-threshold"), metavar="L",
                    help=threshold_help)
     g.add_argument("--n-jobs", type=int, metavar="N", help=n_jobs_help)
+    if not demo:
+        g.add_argument("--cluster", metavar="ADDR",
+                       help="run the islands on a Dask cluster: 'local' (a LocalCluster of "
+                            "--n-jobs workers) or a scheduler address such as "
+                            "tcp://host:8786 (needs pip install 'eurisko[dask]')")
     g.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (default 0)")
     g.add_argument("--checkpoint-every", type=number_option(float, "--checkpoint-every"),
@@ -215,7 +220,7 @@ def new_model(args: argparse.Namespace, run_dir: Path, **overrides: Any) -> Symb
 
     params = dict(
         time_limit=args.time_limit, max_evals=args.max_evals, loss_threshold=args.loss_threshold,
-        max_size=args.max_size, n_jobs=args.n_jobs,
+        max_size=args.max_size, n_jobs=args.n_jobs, cluster=getattr(args, "cluster", None),
         random_state=args.seed, run_dir=str(run_dir), checkpoint_every=args.checkpoint_every,
     )
     params.update(overrides)
@@ -303,7 +308,8 @@ def _resume_job(args: argparse.Namespace) -> Job:
         "max_evals": (before["n_evals"] + args.max_evals) if args.max_evals else None,
         "warm_start": True, "run_dir": str(run_dir),
     }
-    for name, value in (("n_jobs", args.n_jobs), ("random_state", args.seed),
+    for name, value in (("n_jobs", args.n_jobs), ("cluster", getattr(args, "cluster", None)),
+                        ("random_state", args.seed),
                         ("model_selection", args.model_selection),
                         ("loss_threshold", args.loss_threshold),
                         ("checkpoint_every", args.checkpoint_every)):

@@ -476,3 +476,26 @@ def register_operator(
     _TABLES.clear()
     _FINGERPRINT.clear()
     return op
+
+
+def install_operators(custom: Sequence[Operator]) -> None:
+    """Make the registry the built-ins plus ``custom``, in order (what `custom_operators`
+    returned in another process), so that op codes mean the same on both sides.
+
+    A worker on another host calls this with the driver's custom operators before it reads
+    any program; registering them one by one could number them differently."""
+    for op in custom:
+        if not isinstance(op, Operator):
+            raise TypeError(f"install_operators takes Operator entries, got {type(op).__name__}")
+    _REGISTRY[:] = list(_BUILTINS)
+    for op in custom:
+        if op.name in _BUILTIN_BY_NAME:
+            _REGISTRY[[o.name for o in _REGISTRY].index(op.name)] = op
+        else:
+            _REGISTRY.append(op)
+    _BY_NAME.clear()
+    _BY_NAME.update({op.name: op for op in _REGISTRY})
+    _CODE_BY_NAME.clear()
+    _CODE_BY_NAME.update({op.name: FIRST_OP + i for i, op in enumerate(_REGISTRY)})
+    _TABLES.clear()
+    _FINGERPRINT.clear()

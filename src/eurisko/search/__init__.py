@@ -1,6 +1,6 @@
 """Evolution of formulas: islands of postfix programs, mutation and crossover, the hall of
-fame, the final Pareto front, checkpoints, and the engine that runs islands in this process or
-in worker processes.
+fame, the final Pareto front, checkpoints, and the driver that runs islands on an executor
+(this process, local worker processes or a Dask cluster).
 
 `run_search` evolves islands on a `eurisko.evaluate.Dataset` under a `SearchConfig` until a
 time, evaluation or loss budget is spent and returns a `SearchState` (islands, hall of fame,

@@ -57,6 +57,7 @@ def save_state(run_dir: str | Path, state: SearchState, meta: dict) -> None:
         "epoch": int(state.epoch),
         "interrupted": bool(state.interrupted),
         "stop_reason": state.stop_reason,
+        "faults": state.faults,
         "island_sizes": [len(pop) for pop in state.populations],
         "hof": [{"complexity": int(c), "loss": float(loss), "scale": [float(s) for s in sc]}
                 for c, _, loss, sc in hof],
@@ -102,5 +103,6 @@ def load_state(run_dir: str | Path) -> tuple[SearchState, dict]:
     state = SearchState(populations=populations, hof=hof, n_evals=int(info["n_evals"]),
                         elapsed=float(info["elapsed"]), epoch=int(info["epoch"]),
                         interrupted=bool(info.get("interrupted", False)),
-                        stop_reason=str(info.get("stop_reason", "")))
+                        stop_reason=str(info.get("stop_reason", "")),
+                        faults=list(info.get("faults", [])))
     return state, info["meta"]
