@@ -145,12 +145,17 @@ def kernel_expr(expr: str, ctype: str, vm: tuple[str, ...] = ()) -> str:
 
 
 def _check_expr(op: Operator, expr: str, what: str) -> None:
+    _check_python(f"operator {op.name!r}", expr, what, "register_operator")
+
+
+def _check_python(owner: str, expr: str, what: str, register: str) -> None:
+    """A one-line error naming ``owner`` (an operator or a loss) when ``expr`` is not Python."""
     try:
         ast.parse(expr.strip(), mode="eval")
     except SyntaxError as e:
         raise ValueError(
-            f"operator {op.name!r}: its {what} {expr!r} is not a Python expression ({e.msg}); "
-            "fix it with register_operator(..., replace=True)"
+            f"{owner}: its {what} {expr!r} is not a Python expression ({e.msg}); "
+            f"fix it with {register}(..., replace=True)"
         ) from None
 
 
@@ -755,13 +760,7 @@ def _loss_imports(losses: Sequence[Loss]) -> tuple[str, str]:
 
 
 def _check_loss_expr(lo: Loss, expr: str, what: str) -> None:
-    try:
-        ast.parse(expr.strip(), mode="eval")
-    except SyntaxError as e:
-        raise ValueError(
-            f"loss {lo.name!r}: its {what} {expr!r} is not a Python expression ({e.msg}); "
-            "fix it with register_loss(..., replace=True)"
-        ) from None
+    _check_python(f"loss {lo.name!r}", expr, what, "register_loss")
 
 
 def _loss_functions(losses: Sequence[Loss]) -> str:
