@@ -865,13 +865,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
 def _r2(program: Program, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     """Weighted R^2 of ``program`` on the user's data (-inf where it is not finite)."""
-    with np.errstate(all="ignore"):
-        f = np.asarray(eval_program(program, np.ascontiguousarray(X.T)), dtype=np.float64)
-        ss_res = float(np.sum(w * (f - y) ** 2))
-        ss_tot = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
-    if not np.isfinite(ss_res):
+    mse = _branches.raw_loss(program, X, y, w)
+    var = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
+    if not np.isfinite(mse):
         return float("-inf")
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
+    return 1.0 - mse / var if var > 0 else (1.0 if mse == 0 else 0.0)
 
 
 def _front_without_data(hof: HallOfFame, linear_scaling: bool,

@@ -144,6 +144,10 @@ def test_mini_batches_are_fresh_and_counted_as_their_share():
     a, b = mini_batch(data, 100, r), mini_batch(data, 100, r)
     assert a.n_rows == 100 and not np.array_equal(a.y, b.y)
     assert np.all(np.isin(a.y, data.y))
+    # a batch is scored under the data's loss, not least squares
+    from eurisko.evaluate.losses import LossSpec
+    huber = Dataset.from_arrays(X, X[:, 0] * X[:, 1], loss=LossSpec("huber", 0.1))
+    assert mini_batch(huber, 100, r).loss == huber.loss
     cfg = SearchConfig(operators=OPS, batch_size=500, optimize_probability=0.0)
     progs = [p("x * y"), p("x + y"), p("x")] * 20
     _, losses, _, n = evaluate_batch(progs, data, NumpyBackend(), cfg, r)

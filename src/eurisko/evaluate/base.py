@@ -34,6 +34,13 @@ class Dataset:
     w: np.ndarray | None
     loss: LossSpec = L2
 
+    def rows(self, idx: np.ndarray) -> Dataset:
+        """The same data on the rows ``idx`` (indices or a mask), contiguous, same loss: what
+        LM subsets, mini-batches and inlier rows are scored on."""
+        return Dataset(np.ascontiguousarray(self.Xt[:, idx]),
+                       None if self.y is None else np.ascontiguousarray(self.y[idx]),
+                       None if self.w is None else np.ascontiguousarray(self.w[idx]), self.loss)
+
     @property
     def n_rows(self) -> int:
         return self.Xt.shape[1]

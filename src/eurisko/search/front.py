@@ -335,9 +335,7 @@ def inlier_losses(programs: Sequence[Program], data: Dataset, backend: Backend
         keep = np.abs(r - med) <= 3.0 * 1.482602218505602 * np.median(np.abs(r - med))
     if not np.isfinite(r).all() or keep.sum() < 2:
         keep = np.ones(len(y), dtype=bool)
-    w = None if data.w is None else np.asarray(data.w, dtype=np.float64)[keep]
-    sub = Dataset(np.ascontiguousarray(data.Xt[:, keep]), np.ascontiguousarray(y[keep]),
-                  None if w is None else np.ascontiguousarray(w), data.loss)
+    sub = data.rows(keep)
     losses = backend.losses(ProgramBatch.from_programs(list(programs)), sub, False).loss
     return np.asarray(losses, dtype=float), baseline_loss(sub.y, sub.w, data.loss)
 

@@ -233,17 +233,15 @@ def lm_subset(data: Dataset, rows: int | None) -> Dataset | None:
     the data have no more rows than that; LM fits constants on them during the search."""
     if rows is None or data.n_rows <= rows or data.y is None:
         return None
-    idx = np.sort(np.random.default_rng(0).choice(data.n_rows, size=int(rows), replace=False))
-    return Dataset(np.ascontiguousarray(data.Xt[:, idx]), np.ascontiguousarray(data.y[idx]),
-                   None if data.w is None else np.ascontiguousarray(data.w[idx]), data.loss)
+    return data.rows(np.sort(np.random.default_rng(0).choice(data.n_rows, size=int(rows),
+                                                              replace=False)))
 
 
 def mini_batch(data: Dataset, rows: int, rng: random.Random) -> Dataset:
     """``rows`` rows of ``data`` drawn afresh (without replacement) from ``rng``: what a step's
     children are scored on with batching, so no formula is tuned to one fixed subset."""
-    idx = np.sort(np.fromiter(rng.sample(range(data.n_rows), rows), dtype=np.int64, count=rows))
-    return Dataset(np.ascontiguousarray(data.Xt[:, idx]), np.ascontiguousarray(data.y[idx]),
-                   None if data.w is None else np.ascontiguousarray(data.w[idx]))
+    return data.rows(np.sort(np.fromiter(rng.sample(range(data.n_rows), rows),
+                                         dtype=np.int64, count=rows)))
 
 
 def evaluate_batch(programs: list[Program], data: Dataset, backend: Backend,
