@@ -442,6 +442,37 @@ def test_jacobian_sums_a_constant_used_twice(backend):
     np.testing.assert_allclose(np.asarray(jac)[0], data.Xt[0] + 3.0, rtol=1e-12)
 
 
+def test_jacobian_of_a_long_program_on_many_rows_does_not_write_freed_memory():
+    # The kernel reaches its adjoint buffer only through its address; numba freed the buffer
+    # after its last use as an array, and the reverse sweep wrote into freed memory: a
+    # segfault once the buffer is large enough to be returned to the system (200 nodes x 256
+    # rows here), silent corruption below that. Run apart, so that a crash fails one test.
+    script = textwrap.dedent("""
+        import numpy as np
+        from eurisko.evaluate.base import Dataset
+        from eurisko.evaluate.numba_backend import NumbaBackend
+        from eurisko.evaluate.reference import NumpyBackend
+        from eurisko.expr.parser import parse
+        from eurisko.expr.program import ProgramBatch
+        p = parse(" + ".join(f"{k + 1.5}*sin(x0*{k + 0.5})" for k in range(30)), ["x0"])
+        x = np.random.default_rng(0).uniform(-1, 1, 2048)
+        data = Dataset(x[None, :].copy(), x, None)
+        batch = ProgramBatch.from_programs([p, p])
+        pred, jac = NumbaBackend(n_threads=1).jacobian(batch, data)
+        ref_pred, ref_jac = NumpyBackend().jacobian(batch, data)
+        print(len(p.codes), float(np.abs(jac - ref_jac).max() / np.abs(ref_jac).max()))
+    """)
+    # twice: the crash shows with the kernels loaded from numba's cache (the first run fills
+    # it when it is cold), whose heap is not the one compiling them leaves behind
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=600)
+        assert out.returncode == 0, f"rc={out.returncode}: {out.stderr[-2000:]}"
+    n_nodes, err = out.stdout.split()
+    assert int(n_nodes) > 200
+    assert float(err) < 1e-10
+
+
 INVERSE_AND_HYPERBOLIC = ("asin", "acos", "atan", "sinh", "cosh", "tanh")
 
 

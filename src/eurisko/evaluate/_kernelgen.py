@@ -49,7 +49,7 @@ from eurisko.evaluate.losses import registry as loss_registry
 from eurisko.expr.operators import FIRST_OP, Operator, registry, registry_fingerprint
 
 #: bump when the template below changes, so stale kernel files are rewritten
-GENERATOR_VERSION = 19
+GENERATOR_VERSION = 20
 
 #: LLVM fast-math flags: no ``nnan``/``ninf``, so NaN and Inf are still seen and propagated
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -478,6 +478,18 @@ def _addr(typingctx, arr):
     return sig, codegen
 
 
+@intrinsic
+def _keep_alive(typingctx, arr):
+    # a use of ``arr`` that emits no code: an array reached only through its address
+    # (``_addr``) would otherwise be freed after its last use as an array, and written after
+    sig = types.void(arr)
+
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @numba.njit(**_OPTS)
 def _fill_consts(cbuf, consts, c0, nc):
     for j in range(nc):
@@ -736,7 +748,8 @@ def jacobian_{s}(codes, args, node_off, consts, const_off, Xt, max_len, max_cons
             for r in range(m):
                 G1[r] = 1.0
 """
-    return head + "\n".join(_indent(bwd, 12)) + "\n"
+    # G is reached only through gbase: keep it until the last program is done
+    return head + "\n".join(_indent(bwd, 12)) + "\n    _keep_alive(G)\n"
 
 
 def _loss_imports(losses: Sequence[Loss]) -> tuple[str, str]:
