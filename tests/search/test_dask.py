@@ -99,16 +99,18 @@ def test_requests_do_not_carry_the_data(two_workers):
     assert max(sizes) < data.Xt.nbytes / 10  # no request carries them
 
 
-def _kill_one(pids: list[int]):
-    """A progress callback that SIGKILLs one worker after a few reports, remembering the best
-    loss the search had then (what its last checkpoint before the kill held at most)."""
+def _kill_one(pids: list[int], every: bool = False):
+    """A progress callback that SIGKILLs one worker (or ``every`` one) after a few reports,
+    remembering the best loss the search had then (what its last checkpoint before the kill
+    held at most)."""
     seen = {"calls": 0, "best": None}
 
     def progress(p):
         seen["calls"] += 1
         if seen["calls"] == 3:
             seen["best"] = p.best_loss
-            os.kill(pids[0], signal.SIGKILL)
+            for pid in pids if every else pids[:1]:
+                os.kill(pid, signal.SIGKILL)
 
     return progress, seen
 
@@ -245,3 +247,13 @@ def test_a_killed_dask_worker_costs_its_islands_not_the_fit(two_workers):
     assert state.faults and state.stop_reason == "evaluation budget"
     assert state.n_evals >= 8000 and state.hof.best_loss() <= seen["best"]
     assert all(len(p) > 0 for p in state.populations)
+
+
+def test_a_fit_waits_for_the_nanny_when_every_dask_worker_is_killed(two_workers):
+    pids = sorted(two_workers.run(os.getpid).values())
+    progress, seen = _kill_one(pids, every=True)
+    state = run_search(_data(), _cfg(n_islands=4), seed=0, executor=_executor(two_workers),
+                       max_evals=8000, progress=progress, describe=lambda hof: [])
+    assert seen["best"] is not None and state.faults
+    assert state.stop_reason == "evaluation budget" and state.hof.best_loss() <= seen["best"]
+    assert not set(pids) & set(two_workers.run(os.getpid).values())  # new processes did it

@@ -173,6 +173,12 @@ async def _drop(token: str) -> None:
 class DaskExecutor(Executor):
     """Island groups on the workers of a Dask client (see the module docstring)."""
 
+    #: seconds `open_group` waits for a worker when every one is gone (a nanny restarts
+    #: its killed worker in a few seconds)
+    restart_wait = 60.0
+    #: seconds between looks for openings orphaned by a lost `Job` while waiting for replies
+    poll = 2.0
+
     def __init__(self, client: Any, owns_client: bool = False):
         super().__init__()
         self.distributed = import_distributed()
@@ -189,6 +195,7 @@ class DaskExecutor(Executor):
         self.n_scatters = 0
         self.place: dict[int, str] = {}
         self.futures: dict[Any, int] = {}
+        self.opening: set[str] = set()  # keys of the group openings (they need the Job)
         self.n_tasks = 0
 
     def start(self, job: Job) -> None:
@@ -215,11 +222,20 @@ class DaskExecutor(Executor):
         fut = self.client.submit(fn, *args, key=f"{self.token}-{self.n_tasks}", pure=False,
                                  workers=[worker], allow_other_workers=True, retries=0)
         self.futures[fut] = args[1][1]
+        if fn is _open_task:
+            self.opening.add(fut.key)
 
     def open_group(self, gid, ids, seeds, pops) -> None:
         live = self._live()
+        if not live:  # a nanny restarts its killed worker: give the cluster time to come back
+            try:
+                self.client.wait_for_workers(1, timeout=self.restart_wait)
+            except TimeoutError:
+                pass
+            live = self._live()
         if not live:
-            raise RuntimeError("every worker of the Dask cluster is gone")
+            raise RuntimeError(f"every worker of the Dask cluster is gone, and none came back "
+                               f"within {self.restart_wait:g} s")
         load = {a: 0 for a in live}
         for g, a in self.place.items():
             if a in load and g != gid:
@@ -241,13 +257,17 @@ class DaskExecutor(Executor):
         if not self.futures:
             return []
         t0 = time.monotonic()
-        try:
-            with self.client.as_current():  # wait() asks for the default client: ours
-                done, _ = self.distributed.wait(list(self.futures),
-                                                return_when="FIRST_COMPLETED")
-        except self.distributed.client.FuturesCancelledError:  # lost with a worker's data
-            done = [f for f in self.futures if f.status in ("finished", "error", "cancelled",
-                                                            "lost")]
+        done = []
+        while not done:
+            try:
+                with self.client.as_current():  # wait() asks for the default client: ours
+                    done, _ = self.distributed.wait(list(self.futures), timeout=self.poll,
+                                                    return_when="FIRST_COMPLETED")
+            except self.distributed.client.FuturesCancelledError:  # lost with a worker's data
+                done = [f for f in self.futures
+                        if f.status in ("finished", "error", "cancelled", "lost")]
+            except TimeoutError:
+                done = self._orphans()
         self.wait_seconds += time.monotonic() - t0
         out = []
         for fut in done:
@@ -261,6 +281,19 @@ class DaskExecutor(Executor):
                 self.n_replies += 1
             out.append((gid, reply))
             self.pending.discard(gid)
+        return out
+
+    def _orphans(self) -> list:
+        """Requests that will never be answered, cancelled and answered as lost: those placed
+        on a worker that is gone (when every worker dies at once, the scheduler keeps their
+        tasks pending rather than moving them), and group openings whose scattered `Job` was
+        lost with every worker that held it (`open_group` scatters it again)."""
+        live = set(self._live())
+        job_lost = self.job is not None and self.job.status != "finished"
+        out = [f for f, gid in self.futures.items() if f.status == "pending"
+               and (self.place.get(gid) not in live or (job_lost and f.key in self.opening))]
+        if out:
+            self.client.cancel(out, force=True)
         return out
 
     def where(self, gid: int) -> str:
