@@ -668,6 +668,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         ``time_limit`` and ``max_evals`` are for the whole fit, shared out as it goes."""
         _check_frame(X)
         _check_frame(Y)
+        try:  # (sklearn's own check of a 2-D y would not name the column)
+            Yf = np.asarray(Y, dtype=np.float64)
+        except (TypeError, ValueError):
+            Yf = None
+        if Yf is not None and Yf.ndim == 2:
+            _check_finite("y", Yf, names)
         Xv, Yv = validate_data(self, X, Y, multi_output=True, y_numeric=True,
                                ensure_min_samples=2, ensure_all_finite=False, dtype=np.float64)
         if Yv.ndim != 2 or Yv.shape[1] != len(names):
