@@ -308,6 +308,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Each island group reopened after its worker was lost (killed, out of memory): when
         (``elapsed``), ``where``, which ``islands``, and the island epoch each was restored
         from (``restored_from_epoch``). Empty when every worker lasted.
+    n_outputs_ : int
+        Columns of ``y``: 1, or ``k`` for a 2-D ``y`` (several targets). Then
+        ``pareto_front_``, ``best_index_``, ``programs_``, ``y_var_``, ``stop_reason_`` and
+        ``decomposition_`` are lists with one entry per output, ``n_evals_`` and ``elapsed_``
+        totals, and the methods return one item per output (or take ``output=``).
+    output_names_ : list of str
+        With several targets: the outputs' names (a DataFrame's columns, else ``y0``...).
+    estimators_ : list of SymbolicRegressor
+        With several targets: one fitted single-output estimator per output. One search per
+        output, one after the other, each with every worker; ``time_limit`` and
+        ``max_evals`` are for the whole fit (`eurisko._outputs`).
 
     Examples
     --------
@@ -481,6 +492,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         ``guesses``: formulas to start from (text such as ``"m_0/sqrt(1 - v^2/c^2)"`` in the
         column names, or `Program`s): every island starts with them, their constants are
         fitted like any formula's, and they compete on the data like the rest.
+
+        ``y`` of shape ``(n, k)``, ``k >= 2`` (an array, or a DataFrame naming the outputs)
+        fits each output in turn (see ``n_outputs_``): ``sample_weight`` may then be ``(n,
+        k)``, ``y_units`` a list of one unit per output and ``guesses`` a list of one list
+        per output. A ``(n, 1)`` ``y`` is a single-output fit.
         """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
         cluster = check_cluster(self.cluster)
