@@ -179,3 +179,20 @@ def test_run_killed_before_its_last_output_is_finished_by_fit(tmp_path):
     partial.fit(X, Y)
     assert partial.predict(X).shape == (80, 2)
     assert (tmp_path / "q" / "state.json").is_file()
+
+
+def test_ctrl_c_keeps_every_output():
+    X, Y = table(n=80)
+    seen = []
+
+    def progress(p):
+        seen.append(p.n_evals)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    m = quick(max_evals=10**9, exact_fit_tol=None, progress=progress).fit(X, Y)
+    assert m.interrupted_
+    assert all(len(f) >= 1 for f in m.pareto_front_)
+    assert m.predict(X).shape == (80, 2)
+    assert m.estimators_[1].n_evals_ < 10**6  # the second output: one short search
+    assert seen == sorted(seen)  # progress counts the whole fit
