@@ -85,6 +85,8 @@ def test_two_targets_write_one_directory_each_and_resume(tmp_path: Path,
     code, out, err = main_cli("fit", "--resume", "out", "--max-evals", "500")
     assert code == 0, err
     assert "resuming out" in out and "selected: q = " in out
+    code, _, err = main_cli("fit", "--resume", "out", "--target", "p", "--max-evals", "10")
+    assert code == 2 and "fitted on --target p --target q" in err, err
 
 
 @pytest.mark.parametrize(("args", "needle"), [

@@ -296,6 +296,12 @@ def _resume_job(args: argparse.Namespace) -> Job:
     data = args.data or saved.get("data_path")
     targets = args.target or saved.get("targets") or [saved.get("target")]
     target = targets[0]
+    if args.target and saved.get("target") and (saved.get("targets") or len(args.target) > 1) \
+            and list(args.target) != list(saved.get("targets") or [saved["target"]]):
+        before = saved.get("targets") or [saved["target"]]
+        raise UsageError(f"the run in {run_dir} was fitted on --target "
+                         f"{' --target '.join(before)}; resume with the same target(s), or "
+                         "start a new run with --out")
     if data is None or target is None:
         raise UsageError(f"{run_dir} does not say which data it was fitted on; give the data "
                          "file and --target again")
