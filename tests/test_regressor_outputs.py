@@ -66,6 +66,21 @@ def test_predict_score_and_exports_per_output(two_laws):
     np.testing.assert_allclose(model.predict(X, rows)[:, 1], pred[:, 1], rtol=1e-9)
 
 
+def test_pytorch_and_jax_one_per_output(two_laws):
+    X, _, model = two_laws
+    pred = model.predict(X)
+    torch = pytest.importorskip("torch", reason="PyTorch export: pip install 'eurisko[torch]'")
+    modules = model.pytorch()
+    assert len(modules) == 2
+    for j, module in enumerate(modules):
+        np.testing.assert_allclose(module(torch.tensor(X.to_numpy())).detach().numpy(),
+                                   pred[:, j], rtol=1e-12)
+    jax = pytest.importorskip("jax", reason="JAX export: pip install 'eurisko[jax]'")
+    jax.config.update("jax_enable_x64", True)
+    fn, params = model.jax(output="q")
+    np.testing.assert_allclose(np.asarray(fn(X.to_numpy(), params)), pred[:, 1], rtol=1e-12)
+
+
 def test_bad_rows_and_outputs_are_one_line_errors(two_laws):
     X, Y, model = two_laws
     with pytest.raises(TypeError, match="list of one row per output"):
@@ -113,7 +128,9 @@ def test_array_y_names_outputs_and_shared_weights():
     # a single-output fit after it forgets the outputs
     m.fit(X.to_numpy(), Y["p"].to_numpy())
     assert not hasattr(m, "estimators_") and m.n_outputs_ == 1
-    assert isinstance(m.sympy(), sp.Expr)
+    assert isinstance(m.sympy(), sp.Expr) and m.sympy(output=0) == m.sympy()
+    with pytest.raises(ValueError, match="this fit has one output; leave output out"):
+        m.numpy(output=1)
 
 
 @pytest.mark.parametrize(("Y", "kw", "error", "needle"), [
