@@ -23,7 +23,8 @@ PACKAGE_DIR = Path(eurisko.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("people", ("eurisko.cli", "eurisko.report", "eurisko.__main__", "eurisko")),
     ("questions", ("eurisko.regressor", "eurisko._branches", "eurisko._decompose",
-                   "eurisko.dynamics", "eurisko.constants", "eurisko.sequences", "eurisko.bench")),
+                   "eurisko._outputs", "eurisko.dynamics", "eurisko.constants",
+                   "eurisko.sequences", "eurisko.bench")),
     ("physics", ("eurisko.physics",)),
     ("search", ("eurisko.search",)),
     ("fit", ("eurisko.fit",)),

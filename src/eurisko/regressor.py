@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from eurisko import _branches, _decompose
+from eurisko import _branches, _decompose, _outputs
 from eurisko.evaluate.base import Dataset
 from eurisko.evaluate.losses import LossSpec, baseline_loss, default_loss_scale, get_loss
 from eurisko.evaluate.reference import eval_program
@@ -51,6 +51,9 @@ _SAVED_PARAMS = (
     "complexity_of_variables", "complexity_of_constants", "model_selection", "batching",
     "batch_size", "loss", "loss_scale", "cluster",
 )
+
+
+_ONE = object()  # `_by_output`'s answer for a single-output fit
 
 
 def _variable_names(columns: Sequence[object], taken: Sequence[str] = ()) -> list[str]:
@@ -305,6 +308,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Each island group reopened after its worker was lost (killed, out of memory): when
         (``elapsed``), ``where``, which ``islands``, and the island epoch each was restored
         from (``restored_from_epoch``). Empty when every worker lasted.
+    n_outputs_ : int
+        Columns of ``y``: 1, or ``k`` for a 2-D ``y`` (several targets). Then
+        ``pareto_front_``, ``best_index_``, ``programs_``, ``y_var_``, ``stop_reason_`` and
+        ``decomposition_`` are lists with one entry per output, ``n_evals_`` and ``elapsed_``
+        totals, and the methods return one item per output (or take ``output=``).
+    output_names_ : list of str
+        With several targets: the outputs' names (a DataFrame's columns, else ``y0``...).
+    estimators_ : list of SymbolicRegressor
+        With several targets: one fitted single-output estimator per output. One search per
+        output, one after the other, each with every worker; ``time_limit`` and
+        ``max_evals`` are for the whole fit (`eurisko._outputs`).
 
     Examples
     --------
@@ -478,18 +492,32 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         ``guesses``: formulas to start from (text such as ``"m_0/sqrt(1 - v^2/c^2)"`` in the
         column names, or `Program`s): every island starts with them, their constants are
         fitted like any formula's, and they compete on the data like the rest.
+
+        ``y`` of shape ``(n, k)``, ``k >= 2`` (an array, or a DataFrame naming the outputs)
+        fits each output in turn (see ``n_outputs_``): ``sample_weight`` may then be ``(n,
+        k)``, ``y_units`` a list of one unit per output and ``guesses`` a list of one list
+        per output. A ``(n, 1)`` ``y`` is a single-output fit.
         """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
         cluster = check_cluster(self.cluster)
         if cluster is not None:  # islands default to 8 per worker of the cluster
             n_jobs = cluster_workers(cluster, n_jobs)
         config = self._config(n_jobs)
+        y, outputs = _outputs.split_targets(y)
+        if outputs is not None:
+            return self._fit_outputs(X, y, outputs, sample_weight, X_units, y_units,
+                                     physical_constants, guesses)
         with complexities_in_force(config.complexities):  # the front counts with them too
             return self._fit(n_jobs, cluster, config, X, y, sample_weight, X_units, y_units,
                              physical_constants, guesses)
 
     def _fit(self, n_jobs: int, cluster: str | None, config: SearchConfig, X, y, sample_weight,
              X_units, y_units, physical_constants, guesses) -> SymbolicRegressor:
+        if self.warm_start and getattr(self, "n_outputs_", 1) > 1:
+            raise ValueError(f"warm_start continues the previous fit, which had "
+                             f"{self.n_outputs_} outputs; give the same outputs, or set "
+                             "warm_start=False")
+        self._forget_outputs()
         _check_frame(X)
         columns = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
         names = _variable_names(columns) if columns is not None else None
@@ -559,6 +587,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         run_dir = Path(self.run_dir) if self.run_dir is not None else None
         checkpoint = None
         if run_dir is not None:
+            (run_dir / _outputs.LAYOUT).unlink(missing_ok=True)  # (an earlier multi-output run)
             def checkpoint(s: SearchState) -> None:
                 save_state(run_dir, s, meta)
 
@@ -649,6 +678,133 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             save_state(run_dir, state, meta)
         return self
 
+    def _fit_outputs(self, X, Y, names: list[str], sample_weight, X_units, y_units,
+                     physical_constants, guesses) -> SymbolicRegressor:
+        """One search per column of a 2-D ``Y``, one after the other (`eurisko._outputs`):
+        ``time_limit`` and ``max_evals`` are for the whole fit, shared out as it goes."""
+        _check_frame(X)
+        _check_frame(Y)
+        try:  # (sklearn's own check of a 2-D y would not name the column)
+            Yf = np.asarray(Y, dtype=np.float64)
+        except (TypeError, ValueError):
+            Yf = None
+        if Yf is not None and Yf.ndim == 2:
+            _check_finite("y", Yf, names)
+        Xv, Yv = validate_data(self, X, Y, multi_output=True, y_numeric=True,
+                               ensure_min_samples=2, ensure_all_finite=False, dtype=np.float64)
+        if Yv.ndim != 2 or Yv.shape[1] != len(names):
+            raise ValueError(f"y has shape {Yv.shape}; give one column per output")
+        _check_finite("y", Yv, names)
+        k = len(names)
+        weights = _outputs.per_output_weights(sample_weight, Xv.shape[0], k)
+        units = _outputs.per_output_units(y_units, names)
+        seeds = _outputs.per_output_guesses(guesses, k)
+        if self.warm_start and getattr(self, "n_outputs_", None) == 1 \
+                and hasattr(self, "search_state_"):
+            raise ValueError(f"warm_start continues the previous fit, which had one output; "
+                             f"y now has {k}; set warm_start=False")
+        previous = (getattr(self, "estimators_", None) or getattr(self, "_restored", None)) \
+            if self.warm_start else None
+        if previous is not None and list(getattr(self, "output_names_", [])) != list(names):
+            raise ValueError(f"warm_start needs the same outputs as the previous fit "
+                             f"({list(self.output_names_)}), got {names}")
+        ests: list[SymbolicRegressor | None] = list(previous) if previous else [None] * k
+        dirs = _outputs.directories(names)
+        run_dir = Path(self.run_dir) if self.run_dir is not None else None
+        if run_dir is not None:
+            _outputs.write_layout(run_dir, names, dirs, {
+                "params": self._params_meta(), "n_features": int(self.n_features_in_),
+                "feature_names_in": ([str(c) for c in self.feature_names_in_]
+                                     if hasattr(self, "feature_names_in_") else None)})
+        progress = self.progress
+        if progress is None and self.verbose:
+            progress = _print_progress
+        seconds = [0.0 if e is None else float(e.elapsed_) for e in ests]
+        evals = [0 if e is None else int(e.n_evals_) for e in ests]
+        interrupted = False
+        for j in range(k):
+            params = {key: v for key, v in self.get_params().items()}
+            params.update(
+                time_limit=_outputs.budget(self.time_limit, seconds, j, 1e-3),
+                max_evals=None if self.max_evals is None else
+                int(_outputs.budget(self.max_evals, evals, j, 1)),
+                run_dir=None if run_dir is None else str(run_dir / dirs[j]),
+                warm_start=ests[j] is not None, verbose=False,
+                progress=_branches._offset(progress, sum(seconds) - seconds[j],
+                                           sum(evals) - evals[j], last=j == k - 1))
+            if interrupted:  # Ctrl-C: the outputs after it get one short search each
+                params.update(time_limit=seconds[j] + 1e-3, decompose=False)
+            est = ests[j] if ests[j] is not None else type(self)()
+            est.set_params(**params)
+            est.fit(X, pd.Series(Yv[:, j], name=names[j]), sample_weight=weights[j],
+                    X_units=X_units, y_units=units[j], physical_constants=physical_constants,
+                    guesses=seeds[j])
+            est.set_params(progress=self.progress)  # (the wrapper would not pickle)
+            ests[j] = est
+            seconds[j], evals[j] = float(est.elapsed_), int(est.n_evals_)
+            interrupted = interrupted or bool(est.interrupted_)
+        self._set_outputs(ests, names)
+        return self
+
+    def _set_outputs(self, ests: list[SymbolicRegressor], names: list[str]) -> None:
+        """The fitted attributes of a multi-output fit, read from its per-output estimators."""
+        for attr in ("search_state_", "_state_n_features", "_restored"):
+            self.__dict__.pop(attr, None)
+        self.estimators_ = ests
+        self.n_outputs_ = len(ests)
+        self.output_names_ = list(names)
+        self.variable_names_ = list(ests[0].variable_names_)
+        self.physical_constants_ = list(ests[0].physical_constants_)
+        self.pareto_front_ = [e.pareto_front_ for e in ests]
+        self.programs_ = [e.programs_ for e in ests]
+        self.best_index_ = [int(e.best_index_) for e in ests]
+        self.y_var_ = [float(e.y_var_) for e in ests]
+        self.n_evals_ = int(sum(e.n_evals_ for e in ests))
+        self.elapsed_ = float(sum(e.elapsed_ for e in ests))
+        self.interrupted_ = any(bool(e.interrupted_) for e in ests)
+        self.stop_reason_ = [e.stop_reason_ for e in ests]
+        self.faults_ = [dict(f, output=n) for e, n in zip(ests, names, strict=True)
+                        for f in e.faults_]
+        self.decomposition_ = [e.decomposition_ for e in ests]
+
+    def _forget_outputs(self) -> None:
+        """Drop what a multi-output fit left (a single-output fit follows)."""
+        for attr in ("estimators_", "output_names_", "_restored"):
+            self.__dict__.pop(attr, None)
+
+    def _output(self, output: int | str) -> int:
+        """Index of ``output``: a position or an output's name."""
+        names = self.output_names_
+        if isinstance(output, str):
+            if output not in names:
+                raise ValueError(f"no output {output!r}; the outputs are {names}")
+            return names.index(output)
+        j = check_int(output, "output", hint=f"a position or a name in {names}")
+        if not -len(names) <= j < len(names):
+            raise IndexError(f"output {j} is not among the {len(names)} outputs {names}")
+        return j % len(names)
+
+    def _by_output(self, i, output, call: Callable[[SymbolicRegressor, object], object]):
+        """``call(estimator, row)`` for each output of a multi-output fit, as a list (or for
+        ``output`` alone); ``_ONE`` for a single-output fit, whose own code then runs."""
+        check_is_fitted(self, "programs_")
+        if getattr(self, "estimators_", None) is None:
+            if output is not None and output not in (0, -1):
+                raise ValueError(f"this fit has one output; leave output out (got {output!r})")
+            return _ONE
+        if output is not None:
+            j = self._output(output)
+            return call(self.estimators_[j], self.best_index_[j] if i is None else i)
+        k = len(self.estimators_)
+        if i is None:
+            rows = list(self.best_index_)
+        elif isinstance(i, (list, tuple, np.ndarray)) and len(i) == k:
+            rows = list(i)
+        else:
+            raise TypeError(f"this fit has {k} outputs: give i as a list of one row per output "
+                            "(or output= to pick one output)")
+        return [call(e, r) for e, r in zip(self.estimators_, rows, strict=True)]
+
     def _inner_model(self, **overrides) -> SymbolicRegressor:
         """An estimator for an easier version of the problem: these settings, no run_dir, and
         no decomposition branch of its own (the outer fit has tested the structure, and an
@@ -705,6 +861,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             raise RuntimeError("the search found no formula whose predictions are finite on "
                                "every row; allow more operators or time")
         self.programs_ = [e.program for e in front]
+        self.n_outputs_ = 1
         losses = np.array([e.loss for e in front])
         comps = np.array([e.complexity for e in front])
         y_var = self._search_y_var
@@ -728,25 +885,41 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                              f"{len(self.programs_)} rows)")
         return self.programs_[i]
 
-    def predict(self, X, i: int | None = None) -> np.ndarray:
-        """Predictions of the selected formula (or of front row ``i``)."""
+    def predict(self, X, i: int | Sequence[int] | None = None) -> np.ndarray:
+        """Predictions of the selected formula (or of front row ``i``); for a 2-D ``y``, an
+        ``(n, k)`` array, one column per output (``i``: a list of one row per output)."""
         check_is_fitted(self, "programs_")
         Xv = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
         _check_finite("X", Xv, self.variable_names_)
+        cols = self._by_output(i, None, lambda e, r: e.predict(X, r))
+        if cols is not _ONE:
+            return np.column_stack(cols).astype(np.float64, copy=False)
         Xv = self._with_constants(Xv)
         out = eval_program(self._program(i), np.ascontiguousarray(Xv.T))
         return np.asarray(out, dtype=np.float64)
 
-    def sympy(self, i: int | None = None, precision: int | None = None, *, real: bool = False):
+    def sympy(self, i: int | Sequence[int] | None = None, precision: int | None = None, *,
+              real: bool = False, output: int | str | None = None):
         """The selected formula (or row ``i``) as a SymPy expression, in plain Symbols named
         as the columns, so ``sp.Symbol("x")`` matches them (e.g. in ``subs``); ``real=True``
-        gives real Symbols instead (SymPy then simplifies over the reals)."""
+        gives real Symbols instead (SymPy then simplifies over the reals).
+
+        For a 2-D ``y``: a list, one expression per output (``i``: a list of one row per
+        output), or the expression of ``output`` alone (a position or an output's name)."""
+        out = self._by_output(i, output, lambda e, r: e.sympy(r, precision, real=real))
+        if out is not _ONE:
+            return out
         from eurisko.expr.sympy_bridge import to_sympy
 
         return to_sympy(self._program(i), self.variable_names_, precision, real=real)
 
-    def latex(self, i: int | None = None, precision: int = 4) -> str:
-        """The selected formula (or row ``i``) in LaTeX."""
+    def latex(self, i: int | Sequence[int] | None = None, precision: int = 4, *,
+              output: int | str | None = None) -> str | list[str]:
+        """The selected formula (or row ``i``) in LaTeX (a 2-D ``y``: one per output, as
+        `sympy` gives them)."""
+        out = self._by_output(i, output, lambda e, r: e.latex(r, precision))
+        if out is not _ONE:
+            return out
         from eurisko.expr.printing import to_latex
 
         return to_latex(self._program(i), self.variable_names_, precision)
@@ -754,6 +927,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
+        tags.target_tags.multi_output = True  # a 2-D y: one search per output
         return tags
 
     # --- runs on disk ----------------------------------------------------------------
@@ -764,7 +938,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
         A finished run restores its final front; a killed run restores the front of its last
         checkpoint. ``fit`` on the result continues the search (``warm_start`` is set).
+
+        A multi-output run (a 2-D ``y``) restores every output's run from its sub-directory.
+        Where the run was killed before its last outputs had started, the result is not
+        fitted (``predict`` says so) and ``fit`` on the same data finishes it: the outputs
+        with a checkpoint go on, the others start.
         """
+        layout = _outputs.read_layout(path)
+        if layout is not None:
+            return cls._from_outputs(Path(path), layout)
         state, meta = load_state(path)
         params = dict(meta["params"])
         model = cls(**params, warm_start=True, run_dir=path)
@@ -804,6 +986,26 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model.decomposition_ = meta.get("decomposition", {})
         return model
 
+    @classmethod
+    def _from_outputs(cls, path: Path, layout: dict) -> SymbolicRegressor:
+        """A multi-output run: one single-output run per sub-directory (`from_run`)."""
+        model = cls(**dict(layout["params"]), warm_start=True, run_dir=path)
+        names = [str(o["name"]) for o in layout["outputs"]]
+        ests = [cls.from_run(path / o["dir"]) if (path / o["dir"] / "state.json").is_file()
+                else None for o in layout["outputs"]]
+        model.n_features_in_ = int(layout["n_features"])
+        if layout.get("feature_names_in"):
+            model.feature_names_in_ = np.asarray(layout["feature_names_in"], dtype=object)
+        if all(e is not None for e in ests):
+            model._set_outputs(ests, names)
+            return model
+        model._restored = ests  # not fitted: `fit` (warm_start) finishes the run
+        model.output_names_ = names
+        model.n_outputs_ = len(names)
+        model.n_evals_ = int(sum(e.n_evals_ for e in ests if e is not None))
+        model.elapsed_ = float(sum(e.elapsed_ for e in ests if e is not None))
+        return model
+
     # --- exports: the formula without eurisko (eurisko.expr.export) -----------------
 
     def _export_args(self) -> dict:
@@ -811,11 +1013,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return {"names": self.variable_names_,
                 "fixed": dict(getattr(self, "physical_constants_", []))}
 
-    def numpy(self, i: int | None = None):
+    def numpy(self, i: int | Sequence[int] | None = None, *, output: int | str | None = None):
         """The selected formula (or row ``i``) as a plain callable ``f(X) -> y`` that needs
         numpy only (no SymPy, no eurisko evaluator at call time); it takes the X that
         ``predict`` takes. Its ``source`` attribute is the same function as a standalone
-        Python module (what ``eurisko fit`` writes to ``formula.py``)."""
+        Python module (what ``eurisko fit`` writes to ``formula.py``). A 2-D ``y``: one
+        callable per output, or ``output``'s (as `sympy`)."""
+        out = self._by_output(i, output, lambda e, r: e.numpy(r))
+        if out is not _ONE:
+            return out
         from eurisko.expr.export import to_numpy
 
         p = self._program(i)
@@ -823,35 +1029,63 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return to_numpy(p, **self._export_args(),
                         feature_names=None if names is None else list(names))
 
-    def pytorch(self, i: int | None = None, dtype=None):
+    def pytorch(self, i: int | Sequence[int] | None = None, dtype=None, *,
+                output: int | str | None = None):
         """The selected formula (or row ``i``) as a ``torch.nn.Module`` whose constants are
         one trainable parameter, ``module.constants`` (float64 unless ``dtype``); needs
-        ``pip install 'eurisko[torch]'``."""
+        ``pip install 'eurisko[torch]'``. A 2-D ``y``: one module per output, or
+        ``output``'s (as `sympy`)."""
+        out = self._by_output(i, output, lambda e, r: e.pytorch(r, dtype))
+        if out is not _ONE:
+            return out
         from eurisko.expr.export import to_pytorch
 
         return to_pytorch(self._program(i), **self._export_args(), dtype=dtype)
 
-    def jax(self, i: int | None = None):
+    def jax(self, i: int | Sequence[int] | None = None, *, output: int | str | None = None):
         """The selected formula (or row ``i``) as ``(fn, params)``: ``fn(X, params) -> y``, a
         pure JAX function, and its constants; float64 only after
-        ``jax.config.update("jax_enable_x64", True)``. Needs ``pip install 'eurisko[jax]'``."""
+        ``jax.config.update("jax_enable_x64", True)``. Needs ``pip install 'eurisko[jax]'``.
+        A 2-D ``y``: one pair per output, or ``output``'s (as `sympy`)."""
+        out = self._by_output(i, output, lambda e, r: e.jax(r))
+        if out is not _ONE:
+            return out
         from eurisko.expr.export import to_jax
 
         return to_jax(self._program(i), **self._export_args())
 
-    def c_code(self, i: int | None = None, function_name: str = "f") -> str:
+    def c_code(self, i: int | Sequence[int] | None = None, function_name: str = "f", *,
+               output: int | str | None = None) -> str | list[str]:
         """C99 source of the selected formula (or row ``i``): ``double f(const double *x)``
-        on one row and ``f_rows`` on a row-major table; needs only ``<math.h>``."""
+        on one row and ``f_rows`` on a row-major table; needs only ``<math.h>``. A 2-D
+        ``y``: one source per output, or ``output``'s (as `sympy`)."""
+        out = self._by_output(i, output, lambda e, r: e.c_code(r, function_name))
+        if out is not _ONE:
+            return out
         from eurisko.expr.export import to_c
 
         return to_c(self._program(i), **self._export_args(), function_name=function_name)
 
-    def latex_table(self, indices: Sequence[int] | None = None, precision: int = 3) -> str:
+    def latex_table(self, indices: Sequence[int] | None = None, precision: int = 3, *,
+                    output: int | str | None = None) -> str | list[str]:
         """The Pareto front (or its rows ``indices``) as a booktabs LaTeX table for a paper:
-        equation, complexity, loss and R^2 per row."""
+        equation, complexity, loss and R^2 per row. A 2-D ``y``: one table per output
+        (``indices``: a list of row lists, one per output), or ``output``'s."""
         from eurisko.expr.export import latex_table
 
         check_is_fitted(self, "programs_")
+        if getattr(self, "estimators_", None) is not None:
+            if output is not None:
+                return self.estimators_[self._output(output)].latex_table(indices, precision)
+            k = len(self.estimators_)
+            if indices is not None and not (isinstance(indices, (list, tuple))
+                                            and len(indices) == k):
+                raise TypeError(f"this fit has {k} outputs: give indices as a list of row "
+                                "lists, one per output (or output= to pick one output)")
+            return [e.latex_table(None if indices is None else indices[j], precision)
+                    for j, e in enumerate(self.estimators_)]
+        if output is not None and output not in (0, -1):
+            raise ValueError(f"this fit has one output; leave output out (got {output!r})")
         rows = list(range(len(self.programs_))) if indices is None else [
             check_int(k, "indices", hint="rows of pareto_front_") for k in indices]
         for k in rows:

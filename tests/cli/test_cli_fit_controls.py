@@ -53,3 +53,51 @@ def test_bad_controls_are_one_line_errors(tmp_path: Path, rel_csv: Path,
     code, _, err = main_cli("fit", str(rel_csv), "--target", "m", "--max-evals", "500",
                             "--n-jobs", "1", *args, "--out", "out")
     one_line_error(code, err, needle)
+
+
+def test_two_targets_write_one_directory_each_and_resume(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         main_cli):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"a": rng.uniform(1, 3, 100), "b": rng.uniform(1, 3, 100)})
+    df["p"], df["q"] = df["a"] * df["b"], df["a"] / df["b"]
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, out, err = main_cli("fit", "d.csv", "--target", "p", "--target", "q",
+                              "--max-evals", "3000", "--n-jobs", "1", "--out", "out")
+    assert code == 0, err
+    from eurisko import SymbolicRegressor
+
+    model = SymbolicRegressor.from_run(tmp_path / "out")
+    assert model.output_names_ == ["p", "q"]
+    X = df[["a", "b"]]
+    for j, name in enumerate(["p", "q"]):
+        saved = json.loads((tmp_path / "out" / name / "front.json").read_text())
+        assert saved["cli"]["target"] == name
+        assert saved["feature_names"] == ["a", "b"]  # the other target is not an input
+        assert saved["selected_equation"] in out and f"selected: {name} = " in out
+        ns: dict = {}
+        exec(compile((tmp_path / "out" / name / "formula.py").read_text(), "formula.py",
+                     "exec"), ns)
+        np.testing.assert_allclose(ns["f"](X.to_numpy()), model.predict(X)[:, j], rtol=1e-12)
+        assert "double f(" in (tmp_path / "out" / name / "formula.c").read_text()
+    assert json.loads((tmp_path / "out" / "cli.json").read_text())["targets"] == ["p", "q"]
+    code, out, err = main_cli("fit", "--resume", "out", "--max-evals", "500")
+    assert code == 0, err
+    assert "resuming out" in out and "selected: q = " in out
+    code, _, err = main_cli("fit", "--resume", "out", "--target", "p", "--max-evals", "10")
+    assert code == 2 and "fitted on --target p --target q" in err, err
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--target", "p", "--target", "p"], "column 'p' is named twice with --target"),
+    (["--target", "p", "--target", "nope"], "no column 'nope'"),
+    (["--target", "p", "--target", "q", "--features", "a", "q"], "is also listed in --features"),
+])
+def test_bad_targets_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         main_cli, args, needle):
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "p": [1.0, 2.0, 3.0],
+                  "q": [2.0, 3.0, 4.0]}).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = main_cli("fit", "d.csv", *args, "--max-evals", "10", "--n-jobs", "1")
+    assert code == 2 and needle in err and err.count("\n") == 1, err

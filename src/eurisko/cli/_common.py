@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -103,6 +103,12 @@ class Table:
     features: list[str]
     extra: str | None = None
     n_dropped: int = 0  # rows skipped for missing values (--dropna)
+    more_targets: list[str] = field(default_factory=list)  # fit's second, third... --target
+
+    @property
+    def targets(self) -> list[str]:
+        """Every column to predict: the target, then the other ones (``fit --target`` again)."""
+        return [self.target, *self.more_targets]
 
     @cached_property
     def X(self) -> pd.DataFrame:
@@ -153,13 +159,15 @@ def read_csv(path: str | os.PathLike) -> pd.DataFrame:
 
 def load_table(path: str | os.PathLike, target: str | None,
                features: Sequence[str] | None = None, extra: str | None = None, *,
-               dropna: bool = False, columns: Columns = FIT_COLUMNS) -> Table:
+               dropna: bool = False, columns: Columns = FIT_COLUMNS,
+               more_targets: Sequence[str] = ()) -> Table:
     """Read a CSV file and pick out the target (or time), input and extra columns.
 
     ``columns`` says how the command names them (`FIT_COLUMNS`: --target, --features and
     --weights; `ODE_COLUMNS`: --time, --states and --trajectory). Raises `UsageError` with a
     one-line message on any problem; rows with missing or infinite numbers are an error unless
-    ``dropna`` skips them.
+    ``dropna`` skips them. ``more_targets``: further columns to predict (``fit``'s repeated
+    ``--target``), checked like the target and left out of the default inputs.
     """
     import numpy as np
 
@@ -172,23 +180,29 @@ def load_table(path: str | os.PathLike, target: str | None,
     if target is None:
         raise UsageError(f"name {c.target_noun} with {c.target}; the columns {where} are: "
                          f"{columns_hint(names)}")
-    for name, option in [(target, c.target)] + ([(extra, c.extra)] if extra is not None else []):
+    more_targets = list(more_targets)
+    twice = [n for i, n in enumerate([target, *more_targets]) if n in [target, *more_targets][:i]]
+    if twice:
+        raise UsageError(f"column {twice[0]!r} is named twice with {c.target}")
+    for name, option in ([(target, c.target)] + [(n, c.target) for n in more_targets]
+                         + ([(extra, c.extra)] if extra is not None else [])):
         if name not in names:
             raise UsageError(f"no column {name!r} {where} ({option}); the columns are: "
                              f"{columns_hint(names)}")
-    if extra is not None and extra == target:
+    if extra is not None and extra in (target, *more_targets):
         raise UsageError(f"{c.extra_noun} {extra!r} is also {c.target_noun}; name another column "
                          f"with {c.extra}")
     chosen = features is not None
     if features is None:
-        features = [n for n in names if n not in (target, extra)]
+        features = [n for n in names if n not in (target, extra, *more_targets)]
     else:
         features = list(features)
         missing = [n for n in features if n not in names]
         if missing:
             raise UsageError(f"no column(s) {', '.join(map(repr, missing))} {where} "
                              f"({c.features}); the columns are: {columns_hint(names)}")
-        for name, noun in [(target, c.target_noun), (extra, c.extra_noun)]:
+        for name, noun in ([(target, c.target_noun), (extra, c.extra_noun)]
+                           + [(n, c.target_noun) for n in more_targets]):
             if name is not None and name in features:
                 raise UsageError(f"{noun} {name!r} is also listed in {c.features}; leave it out "
                                  f"of {c.features}")
@@ -201,8 +215,8 @@ def load_table(path: str | os.PathLike, target: str | None,
     if len(df) == 0:
         raise UsageError(f"{str(path)!r} has a header but no rows of data")
 
-    numeric = list(dict.fromkeys(features + [target] + ([extra] if extra and c.extra_numeric
-                                                        else [])))
+    numeric = list(dict.fromkeys(features + [target] + more_targets
+                                 + ([extra] if extra and c.extra_numeric else [])))
     _check_numeric(df, numeric, features if not chosen else None, where, c)
     if extra is not None and not c.extra_numeric and df[extra].isna().any():
         unlabelled = df[extra].isna().to_numpy()
@@ -229,7 +243,7 @@ def load_table(path: str | os.PathLike, target: str | None,
                              "with missing values; a fit needs at least 2")
     used = list(dict.fromkeys(numeric + ([extra] if extra else [])))
     frame = df[used].astype({n: np.float64 for n in numeric}).reset_index(drop=True)
-    return Table(p, frame, target, features, extra, n_dropped)
+    return Table(p, frame, target, features, extra, n_dropped, more_targets)
 
 
 def _check_numeric(df: pd.DataFrame, used: list[str], defaulted: list[str] | None, where: str,

@@ -1,6 +1,7 @@
 """``eurisko fit``: find formulas for one column of a CSV file, watch the search, keep the results.
 
     eurisko fit data.csv --target y [--features a b ...] [--time-limit 60] [--out runs/name]
+    eurisko fit data.csv --target y1 --target y2 [...]
     eurisko fit --resume runs/name [--time-limit 30]
 
 The search writes checkpoints to the output directory while it runs; at the end (also after
@@ -9,6 +10,10 @@ selected formula for use without eurisko (``formula.py``, a numpy function, and 
 and ``cli.json`` (which data, target and features), so that ``--resume DIR`` can go on from the last
 checkpoint with the same data. On ``--resume``, ``--time-limit`` and ``--max-evals`` count what
 is added.
+
+With several ``--target`` columns, each is searched in turn (one search per target, the time
+limit for all of them together) and its results go to a sub-directory named after it
+(``DIR/y1/front.csv``, ``DIR/y1/formula.py``, ``DIR/y1/formula.c``, ...).
 
 Exit codes: 0 when the search ran to its end; 130 when Ctrl-C stopped it early (the results
 found so far are still written); 2 for a problem with the input or the options (one line
@@ -56,7 +61,9 @@ def register(sub: Any) -> None:
                "         eurisko fit --resume runs/first --time-limit 30",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     fit.add_argument("data", nargs="?", help="CSV file with a header line")
-    fit.add_argument("--target", help="column to predict")
+    fit.add_argument("--target", action="append", metavar="COL",
+                     help="column to predict; repeat for several (one search per column, "
+                          "--time-limit for all together, results in one sub-directory each)")
     fit.add_argument("--features", nargs="+", metavar="COL",
                      help="input columns (default: every other column)")
     fit.add_argument("--weights", metavar="COL", help="column of non-negative row weights")
@@ -167,9 +174,9 @@ def units_of(pairs: list[str] | None, table: Table, constants: list[str] | None
         name, sep, unit = pair.partition("=")
         if not sep or not name:
             raise UsageError(f"--units takes COLUMN=UNIT pairs such as v=m/s, got {pair!r}")
-        if name not in (*table.features, table.target):
+        if name not in (*table.features, *table.targets):
             raise UsageError(f"--units names {name!r}, which is not the target or an input "
-                             f"column ({', '.join([table.target, *table.features])})")
+                             f"column ({', '.join([*table.targets, *table.features])})")
         units[name] = unit
     from eurisko.physics import parse_unit, physical_constant
 
@@ -177,11 +184,12 @@ def units_of(pairs: list[str] | None, table: Table, constants: list[str] | None
         parse_unit(unit, name)
     for name in constants or []:
         physical_constant(name)
-    missing = [c for c in (*table.features, table.target) if c not in units]
+    missing = [c for c in (*table.features, *table.targets) if c not in units]
     if missing:
         raise UsageError(f"--units has no unit for {', '.join(missing)}; give every input column "
                          "and the target one ('1' for a pure number)")
-    return {"X_units": {c: units[c] for c in table.features}, "y_units": units[table.target],
+    y_units = [units[t] for t in table.targets] if table.more_targets else units[table.target]
+    return {"X_units": {c: units[c] for c in table.features}, "y_units": y_units,
             "physical_constants": list(constants) if constants else None}
 
 
@@ -229,10 +237,13 @@ def new_model(args: argparse.Namespace, run_dir: Path, **overrides: Any) -> Symb
 
 def run_record(command: str, table: Table, dropna: bool, argv: list[str]) -> dict[str, Any]:
     """What ``cli.json`` records of a fresh run: the command, its data and columns, the version."""
-    return {"command": command, "data_path": str(table.path.resolve()), "target": table.target,
-            "features": table.features, "weights": table.extra, "dropna": bool(dropna),
-            "eurisko_version": __version__, "argv": list(argv),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    record = {"command": command, "data_path": str(table.path.resolve()),
+              "target": table.target, "features": table.features, "weights": table.extra,
+              "dropna": bool(dropna), "eurisko_version": __version__, "argv": list(argv),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    if table.more_targets:
+        record["targets"] = table.targets
+    return record
 
 
 def _fresh_job(args: argparse.Namespace) -> Job:
@@ -248,14 +259,16 @@ def _fresh_job(args: argparse.Namespace) -> Job:
         loss["loss"] = args.loss
     if args.loss_scale is not None:
         loss["loss_scale"] = args.loss_scale
-    table = load_table(args.data, args.target, args.features, args.weights, dropna=args.dropna)
+    targets = args.target or [None]
+    table = load_table(args.data, targets[0], args.features, args.weights, dropna=args.dropna,
+                       more_targets=targets[1:])
     if args.out is not None:
         out = Path(args.out)
     else:
         out = Path("runs") / f"{table.path.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a file; give a directory for the results")
-    if (out / "state.json").exists():
+    if (out / "state.json").exists() or (out / "outputs.json").exists():
         print(f"note: {out} already holds a run; starting a new one there "
               f"(use --resume {out} to continue the old one instead)", file=sys.stderr)
     fit_params = units_of(args.units, table, args.constants)
@@ -269,7 +282,7 @@ def _fresh_job(args: argparse.Namespace) -> Job:
 
 def _resume_job(args: argparse.Namespace) -> Job:
     run_dir = Path(args.resume)
-    if not (run_dir / "state.json").is_file():
+    if not (run_dir / "state.json").is_file() and not (run_dir / "outputs.json").is_file():
         raise UsageError(f"no checkpoint in {str(run_dir)!r} (expected {run_dir / 'state.json'}); "
                          "was the run started with --out?")
     if args.out is not None and Path(args.out).resolve() != run_dir.resolve():
@@ -281,14 +294,21 @@ def _resume_job(args: argparse.Namespace) -> Job:
                          "populations (no --guess); start a new run with --out to change them")
     saved = _read_cli_json(run_dir)
     data = args.data or saved.get("data_path")
-    target = args.target or saved.get("target")
+    targets = args.target or saved.get("targets") or [saved.get("target")]
+    target = targets[0]
+    if args.target and saved.get("target") and (saved.get("targets") or len(args.target) > 1) \
+            and list(args.target) != list(saved.get("targets") or [saved["target"]]):
+        before = saved.get("targets") or [saved["target"]]
+        raise UsageError(f"the run in {run_dir} was fitted on --target "
+                         f"{' --target '.join(before)}; resume with the same target(s), or "
+                         "start a new run with --out")
     if data is None or target is None:
         raise UsageError(f"{run_dir} does not say which data it was fitted on; give the data "
                          "file and --target again")
     features = args.features if args.features is not None else saved.get("features")
     weights = args.weights if args.weights is not None else saved.get("weights")
     dropna = args.dropna or bool(saved.get("dropna", False))
-    table = load_table(data, target, features, weights, dropna=dropna)
+    table = load_table(data, target, features, weights, dropna=dropna, more_targets=targets[1:])
     if saved.get("features") and table.features != list(saved["features"]):
         raise UsageError(f"the run in {run_dir} was fitted on the columns "
                          f"{' '.join(saved['features'])}; resume with the same columns "
@@ -319,8 +339,8 @@ def _resume_job(args: argparse.Namespace) -> Job:
     cli_args = dict(saved)
     cli_args.update({
         "data_path": str(table.path.resolve()), "target": table.target,
-        "features": table.features, "weights": table.extra, "dropna": dropna,
-        "resumes": int(saved.get("resumes", 0)) + 1, "last_argv": list(args.argv),
+        "targets": table.targets, "features": table.features, "weights": table.extra,
+        "dropna": dropna, "resumes": int(saved.get("resumes", 0)) + 1, "last_argv": list(args.argv),
     })
     cli_args.setdefault("command", "fit")
     fit_params = units_of(args.units or saved.get("units"), table,
@@ -349,14 +369,17 @@ def run_job(job: Job, console: Console, what: str,
     limit = f"{model.time_limit:g} s" if model.time_limit else "no time limit"
     if job.resumed_from:
         limit = f"{job.extra_time:g} s more"
-    console.print(f"{what}: {t.target} = f({', '.join(t.features)}) from {len(t.y)} rows of "
+    console.print(f"{what}: {', '.join(t.targets)} = f({', '.join(t.features)}) from {len(t.y)} "
+                  f"rows of "
                   f"{t.path.name}{dropped}; {limit}; results in {job.out_dir}",
                   highlight=False, markup=False)
     view = ProgressView(console, model.time_limit)
     model.set_params(progress=view)
     with view:
         y = t.y
-        if job.fit_params:  # the target's name, for the dimensionless form it prints
+        if t.more_targets:  # one column per output, named
+            y = t.frame[t.targets]
+        elif job.fit_params:  # the target's name, for the dimensionless form it prints
             import pandas as pd
 
             y = pd.Series(t.y, name=t.target)
@@ -365,6 +388,9 @@ def run_job(job: Job, console: Console, what: str,
     interrupted = bool(getattr(model, "interrupted_", False))
     if interrupted:
         console.print("interrupted: keeping what was found", style="yellow")
+    if getattr(model, "estimators_", None) is not None:
+        _report_outputs(job, model, console)
+        return (EXIT_INTERRUPTED if interrupted else EXIT_OK), model
     if choose is not None:
         row = choose(model)
         if row is not None:
@@ -387,6 +413,35 @@ def run_job(job: Job, console: Console, what: str,
                   f"(continue with: eurisko fit --resume {job.out_dir})",
                   highlight=False, markup=False, soft_wrap=True)
     return (EXIT_INTERRUPTED if interrupted else EXIT_OK), model
+
+
+def _report_outputs(job: Job, model: SymbolicRegressor, console: Console) -> None:
+    """A multi-target fit's results: each target's front and formulas in its sub-directory."""
+    from eurisko._outputs import directories
+    from eurisko.report.front import front_rows, front_table, write_results
+
+    names = list(model.output_names_)
+    for name, sub, est in zip(names, directories(names), model.estimators_, strict=True):
+        extra = {"cli": {**{k: job.cli_args.get(k) for k in
+                            ("data_path", "features", "weights", "dropna")}, "target": name},
+                 "decomposition": getattr(est, "decomposition_", {})}
+        paths = write_results(est, job.out_dir / sub, extra=extra)
+        best = int(est.best_index_)
+        rows = front_rows(est)
+        console.print(front_table(rows, selected=best,
+                                  title=f"{name}: Pareto front (▶ selected)"))
+        c, loss, r2, eq = rows[best]
+        console.print(f"selected: {name} = {eq}", style="bold", highlight=False, markup=False)
+        console.print(f"          complexity {c}, loss {loss:.4g}, r² {r2:.6f}; "
+                      f"{est.n_evals_:,} evaluations in {est.elapsed_:.1f} s{_stopped_by(est)}",
+                      highlight=False)
+        _print_decomposition(console, getattr(est, "decomposition_", {}))
+        files = ", ".join(paths[k].name for k in ("json", "png", "py", "c") if k in paths)
+        console.print(f"results:  {paths['csv']}, {files}", highlight=False, markup=False,
+                      soft_wrap=True)
+    console.print(f"{len(names)} targets, {model.n_evals_:,} evaluations in "
+                  f"{model.elapsed_:.1f} s (continue with: eurisko fit --resume {job.out_dir})",
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 def _print_decomposition(console: Console, d: dict[str, Any]) -> None:
