@@ -206,6 +206,39 @@ def test_custom_operators_reach_the_dask_workers(two_workers):
         install_operators(before)
 
 
+def test_custom_losses_reach_the_dask_workers(two_workers, monkeypatch):
+    # a quartic loss, unknown to the workers' registry until the driver sends it; the
+    # reference backend on both sides, so the driver can recompute the losses it got back
+    from eurisko.evaluate import losses as losses_module
+    from eurisko.evaluate.losses import LossSpec, register_loss
+    from eurisko.evaluate.reference import NumpyBackend
+    from eurisko.expr.program import ProgramBatch
+
+    monkeypatch.setattr(losses_module, "_REGISTRY", list(losses_module._REGISTRY))
+    monkeypatch.setattr(losses_module, "_FINGERPRINT", {})
+    register_loss("quartic_dask", numpy=lambda r, d: (r / d) ** 4, scalar="(r / d) ** 4")
+    X = np.random.default_rng(3).uniform(1, 3, (80, 2))
+    y = X[:, 0] * X[:, 1] + np.random.default_rng(4).normal(0, 0.1, 80)
+    data = Dataset(X.T.copy(), y, None, LossSpec("quartic_dask", 0.5))
+    state = run_search(data, _cfg(), seed=0, executor=_executor(two_workers), max_evals=1500,
+                       backend=NumpyBackend())
+    assert state.n_evals >= 1500 and not state.faults
+    progs = [p for p, _, _ in state.hof.entries.values()]
+    got = np.array([loss for _, loss, _ in state.hof.entries.values()])
+    want = NumpyBackend().losses(ProgramBatch.from_programs(progs), data, True).loss
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    # a task that raises (here: a worker that was not sent the loss) ends the fit with its
+    # error, rather than being taken for a lost worker and reopened forever
+    from eurisko.search import dask_executor
+
+    monkeypatch.setattr(dask_executor, "_losses_blob", lambda: None)
+    register_loss("quartic_dask_2", numpy=lambda r, d: (r / d) ** 4, scalar="(r / d) ** 4")
+    data = Dataset(X.T.copy(), y, None, LossSpec("quartic_dask_2", 0.5))
+    with pytest.raises(ValueError, match="unknown loss 'quartic_dask_2'"):
+        run_search(data, _cfg(), seed=0, executor=_executor(two_workers), max_evals=1500,
+                   backend=NumpyBackend())
+
+
 def test_cluster_is_checked_at_the_door(monkeypatch):
     import sys
 

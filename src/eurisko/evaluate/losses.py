@@ -29,7 +29,7 @@ import hashlib
 import importlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,6 +153,24 @@ def loss_names() -> tuple[str, ...]:
 def custom_losses() -> tuple[Loss, ...]:
     """Losses registered by the user (worker processes must import the user's code)."""
     return tuple(lo for lo in _REGISTRY if lo is not _BUILTIN_BY_NAME.get(lo.name))
+
+
+def install_losses(custom: Sequence[Loss]) -> None:
+    """Make the registry the built-ins plus ``custom``, in order (what `custom_losses`
+    returned in another process), so that loss codes mean the same on both sides.
+
+    A Dask worker calls this with the driver's custom losses before it evaluates anything."""
+    for lo in custom:
+        if not isinstance(lo, Loss):
+            raise TypeError(f"install_losses takes Loss entries, got {type(lo).__name__}")
+    _REGISTRY[:] = list(_BUILTINS)
+    for lo in custom:
+        names = loss_names()
+        if lo.name in names:
+            _REGISTRY[names.index(lo.name)] = lo
+        else:
+            _REGISTRY.append(lo)
+    _FINGERPRINT.clear()
 
 
 def get_loss(name: str) -> Loss:

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import CancelledError
 from typing import Any
 
 from eurisko.search.executors import Executor
@@ -102,19 +103,17 @@ def _close_clients() -> None:
 atexit.register(_close_clients)
 
 
-def _operators_blob() -> bytes | None:
-    """The user's custom operators, pickled by value (their functions live in the user's
-    session or test module, which a worker on another host cannot import)."""
-    from eurisko.expr.operators import custom_operators
-
-    ops = custom_operators()
-    if not ops:
+def _by_value(entries: list, functions: tuple[str, ...]) -> bytes | None:
+    """Registry ``entries`` cloudpickled with the modules of their ``functions`` by value:
+    those live in the user's session or scripts, which a worker on another host cannot
+    import."""
+    if not entries:
         return None
     import cloudpickle
 
     modules = set()
-    for op in ops:
-        for fn in (op.numpy, op.sympy):
+    for entry in entries:
+        for fn in (getattr(entry, attr) for attr in functions):
             name = getattr(fn, "__module__", None)
             top = (name or "").split(".")[0]
             if name and name != "__main__" and top not in ("numpy", "sympy", "math", "eurisko",
@@ -126,11 +125,26 @@ def _operators_blob() -> bytes | None:
         cloudpickle.register_pickle_by_value(mod)
     try:
         buf = io.BytesIO()
-        cloudpickle.dump(list(ops), buf)
+        cloudpickle.dump(list(entries), buf)
         return buf.getvalue()
     finally:
         for mod in modules:
             cloudpickle.unregister_pickle_by_value(mod)
+
+
+def _operators_blob() -> bytes | None:
+    """The user's custom operators, pickled by value."""
+    from eurisko.expr.operators import custom_operators
+
+    return _by_value(list(custom_operators()), ("numpy", "sympy"))
+
+
+def _losses_blob() -> bytes | None:
+    """The user's custom losses, pickled by value (a scalar or weight given as a function is
+    imported by name in the kernels: its module must be importable on the workers)."""
+    from eurisko.evaluate.losses import custom_losses
+
+    return _by_value(list(custom_losses()), ("numpy", "numpy_weight"))
 
 
 # --- the tasks (run on the workers) ---------------------------------------------------------
@@ -199,17 +213,14 @@ class DaskExecutor(Executor):
         self.n_tasks = 0
 
     def start(self, job: Job) -> None:
-        from eurisko.evaluate.losses import custom_losses
+        from eurisko.evaluate.losses import loss_fingerprint
         from eurisko.expr.operators import registry_fingerprint
-
-        if custom_losses():
-            raise ValueError("a loss registered with eurisko.register_loss does not reach Dask "
-                             "workers; use a built-in loss on the cluster, or local processes "
-                             "(cluster=None) for your own loss")
 
         job.token = self.token
         job.operators = _operators_blob()
         job.fingerprint = registry_fingerprint()
+        job.losses = _losses_blob()
+        job.loss_fingerprint = loss_fingerprint()
         self.job_obj = job
         self.job = self.client.scatter([job], broadcast=True, hash=False)[0]
         self.n_scatters = 1
@@ -274,8 +285,11 @@ class DaskExecutor(Executor):
             gid = self.futures.pop(fut)
             try:
                 reply = fut.result()
-            except Exception:  # noqa: BLE001 - the worker died under it (KilledWorker...)
+            except (self.distributed.KilledWorker, CancelledError):  # the worker died under it
                 reply = {"kind": "lost", "gid": gid}
+            except Exception:  # the task itself raised: it would again on any worker
+                self.pending.discard(gid)
+                raise
             if reply.get("kind") == "epoch":
                 self.reply_bytes += int(reply.pop("nbytes", 0))
                 self.n_replies += 1

@@ -184,7 +184,9 @@ class Job:
     """What every worker needs once per fit: the configuration, the data and the backend.
 
     ``operators`` (cloudpickled custom operators) and ``fingerprint`` let a worker on another
-    host rebuild the user's operator registry (`eurisko.expr.operators.install_operators`)."""
+    host rebuild the user's operator registry (`eurisko.expr.operators.install_operators`);
+    ``losses`` and ``loss_fingerprint`` do the same for custom losses
+    (`eurisko.evaluate.losses.install_losses`)."""
 
     token: str
     config: SearchConfig
@@ -196,6 +198,8 @@ class Job:
     operators: bytes | None = None
     backend: Backend | None = None  # the driver's evaluation backend (None: `default_backend`)
     loss: LossSpec = field(default_factory=LossSpec)  # how residuals are charged (`Dataset`)
+    losses: bytes | None = None
+    loss_fingerprint: str = ""
 
 
 class GroupHost:
@@ -214,6 +218,15 @@ class GroupHost:
             if registry_fingerprint() != job.fingerprint:
                 raise RuntimeError("this worker's operators differ from the driver's after "
                                    "installing its custom operators; are eurisko's versions "
+                                   "the same on every host?")
+        if job.losses is not None:
+            from eurisko.evaluate.losses import install_losses, loss_fingerprint
+
+            if loss_fingerprint() != job.loss_fingerprint:
+                install_losses(pickle.loads(job.losses))
+            if loss_fingerprint() != job.loss_fingerprint:
+                raise RuntimeError("this worker's losses differ from the driver's after "
+                                   "installing its custom losses; are eurisko's versions "
                                    "the same on every host?")
         self.job = job
         self.data = Dataset(job.Xt, job.y, job.w, job.loss)
