@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from eurisko.evaluate.base import Dataset
 from eurisko.evaluate.reference import eval_program
@@ -499,6 +500,36 @@ def test_final_front_keeps_a_tidied_form_only_when_the_loss_allows():
     kept, losses = tidied([form], np.array([1e-20]), lambda ps: np.full(len(ps), 1e-3),
                           lambda old: old * (1 + 1e-6), DEFAULT_OPERATORS)
     assert kept[0] is form and losses[0] == 1e-20
+
+
+def test_final_front_leaves_out_terms_that_change_nothing_on_the_data():
+    from eurisko.expr.parser import parse
+    from eurisko.expr.sympy_bridge import to_sympy
+    from eurisko.search.engine import default_backend
+    from eurisko.search.front import final_front
+    from eurisko.search.tidy import pruned
+
+    # a search stopped on this (exact to rounding, with junk terms 1e-10 the size of the
+    # rest): the law is G*m1*m2*(1/r2 - 1/r1)
+    names = ["m1", "m2", "r1", "r2", "G"]
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 5, (400, 5))
+    m1, m2, r1, r2, G = X.T
+    y = G * m1 * m2 * (1 / r2 - 1 / r1)
+    junk = parse("222983778.3438965*(-67.55367661070305*(r2 - r1)*(-0.9654748422524726*(m1*m2))"
+                 "/(r1*(log(log(r2)) - r2*(14543308693.749731/G + 2.0975010640701073*G^2"
+                 "*exp(-r1^2 - exp(r1))))))", names)
+    hof = HallOfFame()
+    hof.update([junk], np.array([0.0]), np.array([[0.0, 1.0]]))
+    front = final_front(hof, Dataset.from_arrays(X, y), default_backend(), False,
+                        operators=DEFAULT_OPERATORS)
+    got = to_sympy(front[-1].program, names, real=False)
+    assert sp.simplify(got - sp.sympify("G*m1*m2*(1/r2 - 1/r1)")) == 0, got
+    # a term that does matter stays
+    kept, _ = pruned([parse("x0 + 0.001*x1", ["x0", "x1"])], np.array([0.0]),
+                     lambda ps: np.full(len(ps), 1e-6), lambda old: old * (1 + 1e-6) + 1e-15,
+                     DEFAULT_OPERATORS)
+    assert len(kept[0]) == 5
 
 
 def test_noisy_constants_snap_where_the_data_cannot_tell_them_apart():

@@ -20,7 +20,7 @@ from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify, without_sign_folds
 from eurisko.fit import fit_constants
 from eurisko.search.hall_of_fame import HallOfFame
-from eurisko.search.tidy import tidied
+from eurisko.search.tidy import pruned, tidied
 
 LOSS_FLOOR = 1e-14  # normalised MSE below this is indistinguishable from round-off
 FLAT_RATIO = 1e-7  # smallest/largest singular value of a Jacobian: below, constants are tied
@@ -69,6 +69,12 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
         return []
     batch = ProgramBatch.from_programs(candidates)
     losses = backend.losses(batch, data, False).loss
+    y_var = _weighted_var(data)
+    candidates, losses = pruned(
+        candidates, losses,
+        lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
+        lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
+    batch = ProgramBatch.from_programs(candidates)
     if polish_iterations > 0 and len(batch.consts):
         fitted = fit_constants(batch, data, backend, max_iter=polish_iterations,
                                linear_scaling=False)
@@ -82,7 +88,6 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
     candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
                                             backend)
     candidates, losses = snapped_by_evidence(candidates, losses, data, backend, operators)
-    y_var = _weighted_var(data)
     candidates, losses = tidied(
         candidates, losses,
         lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,

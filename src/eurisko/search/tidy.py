@@ -16,6 +16,10 @@ rounds constants) wants it, each kept only where the data show it loses nothing.
   the data give it the same loss: a variable negative on some row changes the loss.
 - Roots of exponentials: ``sqrt(exp(-x^2))`` is ``exp(-x^2/2)`` for every real ``x``, which
   SymPy does not see; kept when at most one node larger (the sign a ``1/sqrt`` folds).
+- Pruned terms: the search can stop on a formula that is exact to rounding but carries terms
+  too small to matter (``G*m/(r*(1.45e10*r/G + log(log(r))))``, where ``log(log(r))`` is
+  1e-10 of the other term); each sum or difference loses such a term where the loss stays
+  within tolerance of the original's (`pruned`), before the constants are polished.
 - Expanded products: ``-2*(x*y + (0.70710678*(x - 1.5))^2) + 2.25`` is ``3*x - x^2 - 2*x*y``;
   SymPy's expansion is kept when it is no larger, as the irrational-looking constants of the
   factored form no longer survive rounding to a few digits.
@@ -270,6 +274,55 @@ def _terms(e) -> int:
         return 1 if base == 1 else min(cap, base ** min(abs(int(e.exp)), 64))
     inner = [_terms(a) for a in e.args if isinstance(a, sp.Expr)]
     return max([1, *inner])  # a function's argument is expanded on its own
+
+
+def _term_drops(node: Node, add: int, sub: int, mul: int) -> list[Node]:
+    """Every tree made from ``node`` by dropping one term of one sum or difference."""
+    if node[0] in (VAR, CONST):
+        return []
+    out = []
+    if node[0] in (add, sub):
+        a, b = node[1], node[2]
+        out.append(a)
+        out.append(b if node[0] == add else (mul, (CONST, -1.0), b))
+    for k in range(1, len(node)):
+        for child in _term_drops(node[k], add, sub, mul):
+            out.append(node[:k] + (child,) + node[k + 1:])
+    return out
+
+
+def pruned(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolerance: Callable,
+           operators: Sequence[str] | None, max_rounds: int = 8
+           ) -> tuple[list[Program], np.ndarray]:
+    """Drop terms of sums and differences that change nothing on the data: each round tries
+    every single drop of every formula (one batch) and keeps, per formula, the smallest
+    variant whose loss stays within ``tolerance`` of the formula's loss before pruning (not
+    of the last round's, so small losses cannot add up)."""
+    programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
+    add, sub, mul = op_code("add"), op_code("sub"), op_code("mul")
+    limit = {i: tolerance(loss) for i, loss in enumerate(losses) if np.isfinite(loss)}
+    live = [i for i in limit if add in programs[i].codes or sub in programs[i].codes]
+    for _ in range(max_rounds):
+        trial: list[tuple[int, Program]] = []
+        for i in live:
+            try:
+                drops = _term_drops(to_tree(programs[i]), add, sub, mul)
+                trial.extend((i, simplify(from_tree(d), operators)) for d in drops)
+            except (ValueError, RecursionError):
+                continue
+        if not trial:
+            break
+        new = evaluate([q for _, q in trial])
+        best: dict[int, tuple[int, float, Program]] = {}
+        for (i, q), loss in zip(trial, new, strict=True):
+            if loss <= limit[i] and (i not in best or (len(q), loss) < best[i][:2]):
+                best[i] = (len(q), float(loss), q)
+        live = [i for i in best if len(best[i][2]) < len(programs[i])]
+        for i in live:
+            programs[i], losses[i] = best[i][2], best[i][1]
+        if not live:
+            break
+    return programs, losses
 
 
 def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Program:
