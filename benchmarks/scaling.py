@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         print("needs Dask: pip install 'eurisko[dask]'", file=sys.stderr)
         return 2
-    from eurisko.search.dask_executor import DaskExecutor
+    from eurisko.search.dask_executor import DaskExecutor, local_cluster
 
     data = _data(args.rows, args.seed)
     print(f"scaling: {args.seconds:g} s per configuration, {args.rows} rows, "
@@ -75,8 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results[f"local@{n}"] = _measure(lambda n=n: LocalProcesses(n), n, data, args.seconds,
                                          args.seed)
         print(f"  local@{n}: {results[f'local@{n}']['evals_per_s']:.0f} evals/s", flush=True)
-        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=40)
+        cluster = local_cluster(n)  # what SymbolicRegressor(cluster="local") starts
         client = distributed.Client(cluster, set_as_default=False)
         client.wait_for_workers(n)
         try:

@@ -72,14 +72,30 @@ def get_client(cluster: str, n_workers: int) -> tuple[Any, bool]:
     if client is not None and client.status == "running":
         return client, True
     if cluster == "local":
-        lc = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=40)
-        client = distributed.Client(lc, set_as_default=False)
+        client = distributed.Client(local_cluster(n_workers), set_as_default=False)
         client.wait_for_workers(n_workers)
     else:
         client = distributed.Client(cluster, set_as_default=False)
     _CLIENTS[key] = client
     return client, True
+
+
+def local_cluster(n_workers: int) -> Any:
+    """A `LocalCluster` of ``n_workers`` single-threaded worker processes, for the search.
+
+    Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536`` so that freed memory
+    goes back to the system at once; setting it also fixes glibc's mmap threshold, so every
+    array above 128 kB (a batch's predictions) is mapped afresh and its pages faulted in: 14
+    times the page faults and 10% more time per evaluation in the search's workers
+    (benchmarks/scaling.py). These workers start without it. Workers of your own cluster
+    run faster without it too: ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_:
+    null`` in their Dask configuration."""
+    import dask
+
+    distributed = import_distributed()
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None, silence_logs=40)
 
 
 def cluster_workers(cluster: str, n_jobs: int) -> int:
