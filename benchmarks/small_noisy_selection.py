@@ -59,6 +59,7 @@ def fit_front(name: str, noise: float, seed: int, time_limit: float) -> dict:
                      "equation": str(model.pareto_front_["equation"].iloc[i]),
                      "test_r2": float(r2)})
     return {"problem": name, "n_rows": len(split.y_train), "y_var": float(model.y_var_),
+            "n_symbols": model._n_symbols(),
             "noise": noise, "seed": seed, "front": rows}
 
 
@@ -66,7 +67,7 @@ def picked(record: dict, rule: str) -> dict:
     front = record["front"]
     i = select_index(np.array([r["loss"] for r in front]),
                      np.array([r["complexity"] for r in front]), record["y_var"], rule,
-                     record["n_rows"])
+                     record["n_rows"], record["n_symbols"])
     return front[i]
 
 
@@ -83,10 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         rec = fit_front(name, args.noise, args.seed, args.time_limit)
         records.append(rec)
-        best, bic = picked(rec, "best"), picked(rec, "bic")
+        best, bic, mdl = picked(rec, "best"), picked(rec, "bic"), picked(rec, "mdl")
         print(f"{name:14s} {time.perf_counter() - t0:5.1f}s  best: size {best['complexity']:3d}"
               f" R2 {best['test_r2']:.5f}   bic: size {bic['complexity']:3d}"
-              f" R2 {bic['test_r2']:.5f}", flush=True)
+              f" R2 {bic['test_r2']:.5f}   mdl: size {mdl['complexity']:3d}"
+              f" R2 {mdl['test_r2']:.5f}", flush=True)
     summary = {}
     for rule in RULES:
         chosen = [picked(r, rule) for r in records]

@@ -122,15 +122,16 @@ def test_model_selection_rules_pick_their_rows():
     X = rng.uniform(-1, 1, (20, 1))
     y = X[:, 0] ** 3 + X[:, 0] + rng.normal(0, 0.01, 20)
     picked = {}
-    for rule in ("accuracy", "best", "score", "bic", "auto"):
+    n_symbols = 11 + 1 + 1  # the default operators, x0 and a constant
+    for rule in ("accuracy", "best", "score", "bic", "mdl", "auto"):
         m = quick(model_selection=rule, decompose=False).fit(X, y)
         front = m.pareto_front_
         assert m.best_index_ == select_index(
             front["loss"].to_numpy() / m.y_var_ * m._search_y_var, front["complexity"].to_numpy(),
-            m._search_y_var, rule, 20)
+            m._search_y_var, rule, 20, n_symbols)
         picked[rule] = (m.best_index_, len(front))
     assert picked["accuracy"][0] == picked["accuracy"][1] - 1
-    assert picked["auto"] == picked["bic"]  # 20 rows: auto reads the front by BIC
+    assert picked["auto"] == picked["mdl"]  # 20 rows: auto reads the front by MDL
 
 
 def test_batching_scores_children_on_batches_and_the_front_on_all_rows():

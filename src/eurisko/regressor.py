@@ -260,8 +260,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Which front row is selected: ``"best"`` (PySR's: within 1.5x of the lowest loss, the
         steepest drop of log-loss per unit of complexity), ``"accuracy"`` (the lowest loss),
         ``"score"`` (the steepest drop anywhere), ``"bic"`` (the lowest ``n log(loss) +
-        complexity log(n)``), ``"auto"``: ``"bic"`` on fewer than 100 rows, where ``"best"``
-        takes formulas that fit the noise; from 100 rows on, ``"bic"`` among the rows of
+        complexity log(n)``), ``"mdl"`` (BIC plus ``2 log(n_symbols)`` per unit of complexity:
+        each node charged for the choice among the operators, variables and constant it could
+        have been), ``"auto"``: ``"mdl"`` on fewer than 100 rows, where ``"best"`` and even
+        BIC take formulas that fit the noise; from 100 rows on, ``"bic"`` among the rows of
         ``"best"``'s 1.5x window, where a loss ratio the noise cannot explain decides.
     batching : bool, default False
         Score each step's children on a fresh draw of ``batch_size`` rows (big data); the
@@ -850,6 +852,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                          to_string(e.program, self.variable_names_, 4)))
         return rows
 
+    def _n_symbols(self) -> int:
+        """The symbols a formula is written in: operators, variables and a constant (what
+        ``model_selection="mdl"`` charges each node for)."""
+        n_vars = int(getattr(self, "n_features_in_", 1)) + len(getattr(self, "physical_constants_",
+                                                                     None) or [])
+        return len(resolve_operators(self.operators)) + n_vars + 1
+
     def _set_front(self, front: list[FrontEntry], r2: Sequence[float] | None = None,
                    select: tuple[np.ndarray, float] | None = None) -> None:
         """The front's programs and table; ``front``'s losses are in the search's units
@@ -873,7 +882,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         })
         sel_losses, sel_var = select if select is not None else (losses, y_var)
         self.best_index_ = select_index(sel_losses, comps, sel_var, self.model_selection,
-                                        self._n_rows)
+                                        self._n_rows, self._n_symbols())
 
     # --- using the result ------------------------------------------------------------
 

@@ -167,6 +167,14 @@ def test_selection_rules():
     assert select_index(losses, comps, 1.0, "bic", n_rows=20) == 2
     assert select_index(losses, comps, 1.0, "bic", n_rows=10**6) == 4
     assert select_index(losses, comps, 1.0, "auto", n_rows=20) == 2
+    # MDL charges each node log(n) + 2 log(n_symbols): on 20 rows and 13 symbols (8.1 a
+    # node) the 9x drop from 3 to 7 nodes (20 log 9 = 44) pays for 4 more (32.5); with 400
+    # symbols (15.0 a node, 60 for 4) it does not
+    assert select_index(losses, comps, 1.0, "mdl", n_rows=20, n_symbols=13) == 2
+    assert select_index(losses, comps, 1.0, "mdl", n_rows=20, n_symbols=400) == 1
+    assert select_index(losses, comps, 1.0, "auto", n_rows=20, n_symbols=400) == 1
+    with pytest.raises(ValueError, match="n_symbols"):
+        select_index(losses, comps, 1.0, "mdl", n_rows=20)
     # from 100 rows, BIC inside PySR's window: on 150 rows 5% and 10% gains do not pay for 8
     # and 18 more nodes; on 5000 rows the 10% gain is evidence
     assert select_index(losses, comps, 1.0, "auto", n_rows=150) == 2

@@ -1,0 +1,29 @@
+"""The fronts of small_noisy_selection.py (20 s a fit, noise 0.01, seed 0, at 5947790) read by
+`select_index` under each rule: median complexity and test R^2 > 0.999 per set.
+
+    python docs/results/2026-12-07-mdl/read_rules.py
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from eurisko.bench.classic import load_classic
+from eurisko.expr.operators import DEFAULT_OPERATORS
+from eurisko.search.front import select_index
+
+here = Path(__file__).parent
+n_vars = {p.name: len(p.variables) for p in load_classic()}
+for name in ("design", "nguyen"):
+    recs = [json.loads(line) for line in open(here / f"{name}-fronts.jsonl")]
+    for rule in ("best", "bic", "mdl"):
+        chosen = []
+        for r in recs:
+            front = r["front"]
+            n_symbols = len(DEFAULT_OPERATORS) + n_vars[r["problem"]] + 1
+            i = select_index(np.array([e["loss"] for e in front]),
+                             np.array([e["complexity"] for e in front]), r["y_var"], rule,
+                             r["n_rows"], n_symbols)
+            chosen.append(front[i])
+        print(f"{name:7s} {rule:5s} median complexity {np.median([c['complexity'] for c in chosen]):5.1f}"
+              f"  test R2 > 0.999: {sum(c['test_r2'] > 0.999 for c in chosen)}/{len(chosen)}")
