@@ -320,23 +320,60 @@ class Template:
                 for name, h, cols in zip(self.hole_names, parts[0], self.hole_vars, strict=True)}
 
 
-def with_hole_scaling(t: Template) -> Template:
+def with_hole_scaling(t: Template, scales: Sequence[bool] | None = None,
+                      offsets: Sequence[bool] | None = None) -> Template:
     """``t`` with each hole ``h`` written ``?*h + ?``: the search's form of a template, so that
     every hole has its own scale and offset fitted with the other constants, as linear
     scaling gives a whole formula in a free search. A formula of this form is also one of
-    ``t`` (the two constants are part of the hole there)."""
-    outer: list[tuple[int, int]] = []
-    n = t.n_params
+    ``t`` (the two constants are part of the hole there). ``scales`` and ``offsets`` (one
+    flag per hole, all True when None) say which holes get which. The new ``?`` are numbered
+    after ``t``'s, scale before offset, in the order the holes appear in the formula."""
     from eurisko.expr.operators import op_code
 
+    scales = [True] * t.n_holes if scales is None else list(scales)
+    offsets = [True] * t.n_holes if offsets is None else list(offsets)
     mul, add = op_code("mul"), op_code("add")
+    outer: list[tuple[int, int]] = []
+    n = t.n_params
     for code, arg in t.outer:
-        if code == HOLE:
-            outer += [(CONST, n), (HOLE, arg), (mul, 0), (CONST, n + 1), (add, 0)]
-            n += 2
-        else:
+        if code != HOLE:
             outer.append((code, arg))
+            continue
+        if scales[arg]:
+            outer += [(CONST, n), (HOLE, arg), (mul, 0)]
+            n += 1
+        else:
+            outer.append((HOLE, arg))
+        if offsets[arg]:
+            outer += [(CONST, n), (add, 0)]
+            n += 1
     return Template(t.text, t.names, t.hole_names, t.hole_vars, t.fixed, n, tuple(outer))
+
+
+def hole_order(t: Template) -> list[int]:
+    """The holes in the order they appear in ``t``'s formula."""
+    return [arg for code, arg in t.outer if code == HOLE]
+
+
+def without_hole_scaling(t: Template, p: Program, drop_scales: Sequence[bool],
+                         drop_offsets: Sequence[bool]) -> Program | None:
+    """A formula of ``with_hole_scaling(t)`` without the scales and offsets flagged (one flag
+    per hole), as a formula of ``t``; None when ``p`` is not of that form."""
+    scaled = with_hole_scaling(t)
+    parts = scaled.split(p)
+    if parts is None:
+        return None
+    holes, params = parts
+    keep_s = [not d for d in drop_scales]
+    keep_o = [not d for d in drop_offsets]
+    kept = list(params[:t.n_params])
+    j = t.n_params
+    for k in hole_order(t):
+        for keep in (keep_s[k], keep_o[k]):
+            if keep:
+                kept.append(params[j])
+            j += 1
+    return with_hole_scaling(t, keep_s, keep_o).compose(holes, kept)
 
 
 def to_hole_scaling(t: Template, scaled: Template, p: Program) -> Program | None:

@@ -70,6 +70,10 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
     for _, p, _, (a, b) in hof.front():
         if linear_scaling:
             candidates.extend(simplify(q, operators) for q in fold_scaling(p, a, b))
+        elif template is not None:
+            from eurisko.search.template import unscaled_variants
+
+            candidates.extend(simp(q) for q in unscaled_variants(template, p))
         else:
             candidates.append(p)
     if not candidates:

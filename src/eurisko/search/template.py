@@ -19,7 +19,12 @@ from collections.abc import Sequence
 
 from eurisko.expr.program import Program
 from eurisko.expr.simplify import simplify
-from eurisko.expr.template import Template, to_hole_scaling, with_hole_scaling
+from eurisko.expr.template import (
+    Template,
+    to_hole_scaling,
+    with_hole_scaling,
+    without_hole_scaling,
+)
 from eurisko.search.constraints import Constraints
 from eurisko.search.mutation import Grammar
 
@@ -121,3 +126,27 @@ class TemplateGrammar:
             return None
         holes[k] = h
         return self.template.compose(holes, params)
+
+
+def unscaled_variants(template: Template, p: Program) -> list[Program]:
+    """``p`` (a formula of the search's form of ``template``) with and without its holes'
+    scales and offsets: all kept, all dropped, all offsets or all scales dropped, and each
+    hole's pair or offset dropped alone. The final front polishes every variant and keeps
+    the simplest that fit, as it does with a free search's ``a + b*f``."""
+    n = template.n_holes
+    none, every = [False] * n, [True] * n
+    drops = [(none, none), (every, every), (none, every), (every, none)]
+    for k in range(n):
+        one = [i == k for i in range(n)]
+        drops += [(one, one), (none, one)]
+    out: list[Program] = []
+    seen: set[tuple] = set()
+    for ds, do in drops:
+        q = without_hole_scaling(template, p, ds, do)
+        if q is None:
+            return [p]
+        key = (q.codes.tobytes(), q.args.tobytes(), q.consts.tobytes())
+        if key not in seen:
+            seen.add(key)
+            out.append(q)
+    return out
