@@ -63,6 +63,7 @@ def test_parse_holes_params_and_fixed_numbers():
     ("x0 * 2", "has no function to search"),
     ("f(x0) $ 2", "unexpected character '$'"),
     ("f(x0, x0)", "names 'x0' twice"),
+    ("x1(x0) * x2", "'x1' at column 1 is a variable"),
 ])
 def test_parse_errors_are_one_line(text, needle):
     with pytest.raises(ValueError, match=None) as e:
@@ -95,10 +96,11 @@ def test_mutations_touch_only_the_holes_and_their_variables():
 def test_unscaled_variants_keep_the_form():
     t = Template.parse("f(x0) * exp(g(x2))", NAMES)
     s = with_hole_scaling(t)
-    p = s.compose([parse("x0"), parse("x0")], [2.0, 0.0, 3.0, 0.0])
+    p = s.compose([parse("x0"), parse("x0")], [2.0, 3.0])
     variants = unscaled_variants(t, p)
     assert all(t.matches(q) for q in variants)
-    assert min(len(q) for q in variants) == 4  # x0*exp(x2): both pairs dropped
+    assert min(len(q) for q in variants) == 4  # x0*exp(x2): both scales dropped
+    assert len(variants) == 4  # all kept, all dropped, one dropped, the other
 
 
 # --- fits ---------------------------------------------------------------------------------

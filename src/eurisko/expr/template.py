@@ -78,6 +78,10 @@ class _TemplateParser(_p._Parser):
     def call(self, t: _p._Tok) -> Node:
         if is_operator(t.text):
             return super().call(t)
+        if t.text in self.index:
+            raise ValueError(f"{t.text!r} at column {t.col} is a variable, so it cannot name a "
+                             "function too; call the function something else, e.g. "
+                             f"h({', '.join(self.names[:2])})")
         if any(name == t.text for name, _ in self.holes):
             raise ValueError(f"the function {t.text!r} appears more than once in the template "
                              f"(column {t.col}); give each function its own name, e.g. "
@@ -219,19 +223,36 @@ class Template:
         cached = p.__dict__.get("_template_split")
         if cached is not None and cached[0] is self:
             return cached[1]
-        out = self._split(p)
+        shape = self._shape(p)
+        out = None
+        if shape is not None:
+            consts = p.consts
+            out = ([Program(c, a, consts[k]) for c, a, k in shape[0]],
+                   consts[shape[1]].tolist())
         p.__dict__["_template_split"] = (self, out)
         return out
 
-    def _split(self, p: Program) -> tuple[list[Program], list[float]] | None:
+    def _shape(self, p: Program):
+        """Where ``p``'s holes and ``?`` are: per hole its codes, its args in its own
+        variables and the indices of its constants in ``p.consts``; the indices of the ``?``.
+        None when ``p`` is not of the form. Cached on the program (kept by ``with_consts``:
+        it depends on the shape alone)."""
+        cached = p.__dict__.get("_template_shape")
+        if cached is not None and cached[0] is self:
+            return cached[1]
+        out = self._find_shape(p)
+        p.__dict__["_template_shape"] = (self, out)
+        return out
+
+    def _find_shape(self, p: Program):
         codes, pargs = p.codes.tolist(), p.args.tolist()
-        pconsts = p.consts.tolist()
         sizes = subtree_sizes(p.codes).tolist()
+        if not codes or sizes[-1] != len(codes):
+            return None
         ar = arity_table()
-        holes: list[Program | None] = [None] * self.n_holes
-        params = [0.0] * self.n_params
-        # the outer form as extents: walk it backwards from the root, the program alongside
-        osizes = subtree_sizes(np.array([0 if c == HOLE else c for c, _ in self.outer])).tolist()
+        holes: list = [None] * self.n_holes
+        params = [0] * self.n_params
+        osizes = self._outer_sizes()
 
         def match(o: int, i: int) -> bool:
             if i < 0:
@@ -240,38 +261,48 @@ class Template:
             if code == HOLE:
                 start = i - sizes[i] + 1
                 local = {c: k for k, c in enumerate(self.hole_vars[arg])}
-                hc, ha, hk = [], [], []
+                ha, hk = [], []
                 for c, a in zip(codes[start:i + 1], pargs[start:i + 1], strict=True):
-                    hc.append(c)
                     if c == VAR:
                         if a not in local:
                             return False
                         ha.append(local[a])
                     elif c == CONST:
                         ha.append(len(hk))
-                        hk.append(pconsts[a])
+                        hk.append(a)
                     else:
                         ha.append(0)
-                holes[arg] = Program(np.array(hc), np.array(ha), np.array(hk, dtype=np.float64))
+                holes[arg] = (p.codes[start:i + 1], np.array(ha, dtype=np.int32),
+                              np.array(hk, dtype=np.int64))
                 return True
             if codes[i] != code:
                 return False
             if code == CONST:
-                params[arg] = pconsts[pargs[i]]
+                params[arg] = pargs[i]
                 return True
             if code == VAR:
                 return pargs[i] == arg
             if ar[code] == 1:
                 return match(o - 1, i - 1)
-            right_o, right_i = o - 1, i - 1
-            left_o, left_i = o - 1 - osizes[o - 1], i - 1 - sizes[i - 1]
-            return match(right_o, right_i) and match(left_o, left_i)
+            return (match(o - 1, i - 1)
+                    and match(o - 1 - osizes[o - 1], i - 1 - sizes[i - 1]))
 
         if not match(len(self.outer) - 1, len(codes) - 1):
             return None
-        if sizes[-1] != len(codes):
-            return None
-        return [h for h in holes if h is not None], params
+        return holes, np.array(params, dtype=np.int64)
+
+    def _outer_sizes(self) -> list[int]:
+        s = self.__dict__.get("_osizes")
+        if s is None:
+            s = subtree_sizes(np.array([0 if c == HOLE else c for c, _ in self.outer])).tolist()
+            object.__setattr__(self, "_osizes", s)
+        return s
+
+    def composed(self, holes: Sequence[Program], params: Sequence[float]) -> Program:
+        """`compose`, with the split of the result known (no need to find the holes again)."""
+        p = self.compose(holes, params)
+        p.__dict__["_template_split"] = (self, (list(holes), list(params)))
+        return p
 
     def matches(self, p: Program) -> bool:
         """Whether ``p`` has this template's form."""
@@ -322,16 +353,18 @@ class Template:
 
 def with_hole_scaling(t: Template, scales: Sequence[bool] | None = None,
                       offsets: Sequence[bool] | None = None) -> Template:
-    """``t`` with each hole ``h`` written ``?*h + ?``: the search's form of a template, so that
-    every hole has its own scale and offset fitted with the other constants, as linear
-    scaling gives a whole formula in a free search. A formula of this form is also one of
-    ``t`` (the two constants are part of the hole there). ``scales`` and ``offsets`` (one
-    flag per hole, all True when None) say which holes get which. The new ``?`` are numbered
-    after ``t``'s, scale before offset, in the order the holes appear in the formula."""
+    """``t`` with each hole ``h`` written ``?*h``: the search's form of a template, so that
+    every hole has its own scale fitted with the other constants, as linear scaling gives a
+    whole formula in a free search. A formula of this form is also one of ``t`` (the constant
+    is part of the hole there). ``scales`` and ``offsets`` (one flag per hole; by default
+    every hole a scale and none an offset, ``?*h + ?``: an offset is a constant a hole can
+    grow itself, and tied to the others' scales in most forms) say which holes get which.
+    The new ``?`` are numbered after ``t``'s, scale before offset, in the order the holes
+    appear in the formula."""
     from eurisko.expr.operators import op_code
 
     scales = [True] * t.n_holes if scales is None else list(scales)
-    offsets = [True] * t.n_holes if offsets is None else list(offsets)
+    offsets = [False] * t.n_holes if offsets is None else list(offsets)
     mul, add = op_code("mul"), op_code("add")
     outer: list[tuple[int, int]] = []
     n = t.n_params
@@ -355,34 +388,33 @@ def hole_order(t: Template) -> list[int]:
     return [arg for code, arg in t.outer if code == HOLE]
 
 
-def without_hole_scaling(t: Template, p: Program, drop_scales: Sequence[bool],
-                         drop_offsets: Sequence[bool]) -> Program | None:
-    """A formula of ``with_hole_scaling(t)`` without the scales and offsets flagged (one flag
-    per hole), as a formula of ``t``; None when ``p`` is not of that form."""
+def without_hole_scaling(t: Template, p: Program, drop_scales: Sequence[bool]
+                         ) -> Program | None:
+    """A formula of ``with_hole_scaling(t)`` without the scales flagged (one flag per hole),
+    as a formula of ``t``; None when ``p`` is not of that form."""
     scaled = with_hole_scaling(t)
     parts = scaled.split(p)
     if parts is None:
         return None
     holes, params = parts
     keep_s = [not d for d in drop_scales]
-    keep_o = [not d for d in drop_offsets]
+    keep_o = [False] * t.n_holes  # (the search's form has no offsets)
     kept = list(params[:t.n_params])
     j = t.n_params
     for k in hole_order(t):
-        for keep in (keep_s[k], keep_o[k]):
-            if keep:
-                kept.append(params[j])
-            j += 1
+        if keep_s[k]:
+            kept.append(params[j])
+        j += 1
     return with_hole_scaling(t, keep_s, keep_o).compose(holes, kept)
 
 
 def to_hole_scaling(t: Template, scaled: Template, p: Program) -> Program | None:
     """A formula of ``t`` in the form of ``scaled = with_hole_scaling(t)`` (each hole's scale
-    1 and offset 0), or None when ``p`` is not of ``t``'s form."""
+    1), or None when ``p`` is not of ``t``'s form."""
     if scaled.matches(p):
         return p
     parts = t.split(p)
     if parts is None:
         return None
     holes, params = parts
-    return scaled.compose(holes, [*params, *([1.0, 0.0] * t.n_holes)])
+    return scaled.compose(holes, [*params, *([1.0] * t.n_holes)])

@@ -4,11 +4,13 @@
 mutations, crossover, simplification, the size limits) on formulas of a template
 (`eurisko.expr.template`): each operation picks one hole, applies `Grammar`'s operation to
 that hole alone, with a grammar over the hole's own variables, and puts the formula back
-together. The outer form is never touched, so every formula of the search has it. The
-search's template gives each hole a scale and an offset of its own (``?*h + ?``,
-`with_hole_scaling`), fitted by Levenberg-Marquardt with the ``?`` of the outer form, in
-place of the linear scaling a free search applies to the whole formula (which a template
-turns off: it would change the outer form).
+together. The outer form is never touched, so every formula of the search has it.
+
+The search's template gives each hole a scale of its own (``?*h``, `with_hole_scaling`),
+fitted by Levenberg-Marquardt with the ``?`` of the outer form: the linear scaling a free
+search applies to the whole formula, which a template turns off (its ``a + b*f`` would change
+the outer form). The final front offers every formula without these scales too
+(`unscaled_variants`), and keeps the simplest that fit.
 """
 
 from __future__ import annotations
@@ -58,9 +60,21 @@ class TemplateGrammar:
 
     def simplified(self, p: Program) -> Program:
         """``p`` with each hole simplified on its own (the outer form kept)."""
+        if p.__dict__.get("_template_simple") is self.template:
+            return p
         ops = self.operators
         q = self.template.holewise(lambda _, h: simplify(h, ops), p)
         return p if q is None else q
+
+    def _with_hole(self, holes: list[Program], params: list[float], k: int, h: Program
+                   ) -> Program:
+        """The formula with hole ``k`` replaced by ``h`` simplified (the other holes are
+        already simple), marked so that `simplified` leaves it as it is."""
+        holes = list(holes)
+        holes[k] = simplify(h, self.operators)
+        p = self.template.composed(holes, params)
+        p.__dict__["_template_simple"] = self.template
+        return p
 
     def adopt(self, p: Program) -> Program | None:
         """A formula of the user's template in the search's form; None if not of the form."""
@@ -81,13 +95,17 @@ class TemplateGrammar:
         if parts is None:
             return None
         holes, params = parts
-        k = rng.randrange(len(holes))
+        k = self._pick(holes, rng)
         h = op(self.holes[k], holes[k], p.complexity() - holes[k].complexity())
         if h is None:
             return None
-        holes = list(holes)
-        holes[k] = h
-        return self.template.compose(holes, params)
+        return self._with_hole(holes, params, k, h)
+
+    @staticmethod
+    def _pick(holes: list[Program], rng: random.Random) -> int:
+        """The hole an operation changes: each as likely (drawing by size, as a free search
+        draws a node, starved the small holes and was no faster on the template bar's laws)."""
+        return rng.randrange(len(holes))
 
     def point(self, p: Program, rng: random.Random) -> Program | None:
         return self._one(p, rng, lambda g, h, _: g.point(h, rng))
@@ -115,7 +133,7 @@ class TemplateGrammar:
         if pp is None or qp is None:
             return None
         holes, params = list(pp[0]), pp[1]
-        k = rng.randrange(len(holes))
+        k = self._pick(holes, rng)
         other = qp[0][k]
         if rng.random() < 0.5:
             h = other
@@ -124,25 +142,20 @@ class TemplateGrammar:
             h = self.holes[k].crossover(holes[k], other, rng, max(1, max_size - used))
         if h is None:
             return None
-        holes[k] = h
-        return self.template.compose(holes, params)
+        return self._with_hole(holes, params, k, h)
 
 
 def unscaled_variants(template: Template, p: Program) -> list[Program]:
     """``p`` (a formula of the search's form of ``template``) with and without its holes'
-    scales and offsets: all kept, all dropped, all offsets or all scales dropped, and each
-    hole's pair or offset dropped alone. The final front polishes every variant and keeps
-    the simplest that fit, as it does with a free search's ``a + b*f``."""
+    scales: all kept, all dropped, and each hole's dropped alone. The final front polishes
+    every variant and keeps the simplest that fit, as it does with a free search's
+    ``a + b*f``."""
     n = template.n_holes
-    none, every = [False] * n, [True] * n
-    drops = [(none, none), (every, every), (none, every), (every, none)]
-    for k in range(n):
-        one = [i == k for i in range(n)]
-        drops += [(one, one), (none, one)]
+    drops = [[False] * n, [True] * n] + [[i == k for i in range(n)] for k in range(n)]
     out: list[Program] = []
     seen: set[tuple] = set()
-    for ds, do in drops:
-        q = without_hole_scaling(template, p, ds, do)
+    for d in drops:
+        q = without_hole_scaling(template, p, d)
         if q is None:
             return [p]
         key = (q.codes.tobytes(), q.args.tobytes(), q.consts.tobytes())
