@@ -131,10 +131,20 @@ def test_question_marks_are_fitted_and_numbers_stay(gauss):
     model = quick(template="f(x0, x1) * exp(?*g(x2))").fit(X, y)
     assert model.pareto_front_["r2"].iloc[model.best_index_] > 1 - 1e-10
     assert _exact(model, "(x0 + x1**2)*exp(-x2/2)")
+    parts = model.template_parts()
+    assert set(parts) == {"f", "g", "?"} and len(parts["?"]) == 1
+    x0, x1, x2, c = sp.symbols("x0 x1 x2 c")
+    f = sp.sympify(parts["f"].replace("^", "**"))
+    g = sp.sympify(parts["g"].replace("^", "**"))
+    assert f.free_symbols <= {x0, x1} and g.free_symbols <= {x2}
+    # the ? is fitted: whatever g is (x2, 0.5*x2, ...), ? * g is -x2/2
+    assert sp.simplify(sp.nsimplify(parts["?"][0] * g, rational=True, tolerance=1e-8)
+                       + x2 / 2) == 0
     # a fixed number that is wrong stays wrong: the fit cannot reach the data
     off = quick(template="f(x0, x1) * exp(3*g(x2)) + 7", max_evals=8000).fit(X, y)
-    for eq in off.pareto_front_["equation"]:
+    for i, eq in enumerate(off.pareto_front_["equation"]):
         assert eq.rstrip().endswith("+ 7"), eq
+        assert set(off.template_parts(i)) == {"f", "g"}  # the 3 and 7 are no ? to fit
     t = Template.parse("f(x0, x1) * exp(3*g(x2)) + 7", NAMES)
     assert all(t.split(p) is None for p in off.programs_)  # 3 and 7 are constants now...
     assert all(p.consts.tolist().count(7.0) == 1 for p in off.programs_)  # ...never refitted
@@ -157,6 +167,8 @@ def test_template_errors_at_fit(gauss):
         quick(template="f(x0, x1, x2)").fit(X, y, X_units=["m", "m", "m"], y_units="m")
     with pytest.raises(TypeError, match="template must be a str"):
         quick(template=3).fit(X, y)
+    with pytest.raises(ValueError, match="needs a fit with a template"):
+        quick(max_evals=500).fit(X, y).template_parts()
 
 
 def test_clone_and_get_params_keep_the_template():

@@ -919,6 +919,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                              f"{len(self.programs_)} rows)")
         return self.programs_[i]
 
+    def template_parts(self, i: int | None = None, precision: int | None = None) -> dict:
+        """With a ``template``: the functions of the selected formula (or of front row ``i``)
+        as text, ``{"f": "x0 + x1^2", "g": "x2"}``, and the fitted ``?`` values under
+        ``"?"`` (in the order they appear in the template)."""
+        check_is_fitted(self, "programs_")
+        template = getattr(self, "_template", None)
+        if template is None:
+            raise ValueError("template_parts needs a fit with a template (template=None here)")
+        parts = template.describe(self._program(i), precision)
+        if parts is None:  # (the final rewrites keep the form; this is a safeguard)
+            raise ValueError("this formula does not have the template's form")
+        return parts
+
     def predict(self, X, i: int | Sequence[int] | None = None) -> np.ndarray:
         """Predictions of the selected formula (or of front row ``i``); for a 2-D ``y``, an
         ``(n, k)`` array, one column per output (``i``: a list of one row per output)."""

@@ -244,12 +244,14 @@ class Template:
         p.__dict__["_template_shape"] = (self, out)
         return out
 
-    def _find_shape(self, p: Program):
+    def _find_shape(self, p: Program, written: bool = False):
+        """(`_shape`; ``written``: the fixed numbers are constants, as `written` puts them)"""
         codes, pargs = p.codes.tolist(), p.args.tolist()
         sizes = subtree_sizes(p.codes).tolist()
         if not codes or sizes[-1] != len(codes):
             return None
         ar = arity_table()
+        pconsts = p.consts.tolist()
         holes: list = [None] * self.n_holes
         params = [0] * self.n_params
         osizes = self._outer_sizes()
@@ -275,6 +277,8 @@ class Template:
                 holes[arg] = (p.codes[start:i + 1], np.array(ha, dtype=np.int32),
                               np.array(hk, dtype=np.int64))
                 return True
+            if written and code == VAR and arg >= len(self.names):
+                return codes[i] == CONST and pconsts[pargs[i]] == self.fixed[arg - len(self.names)]
             if codes[i] != code:
                 return False
             if code == CONST:
@@ -340,15 +344,24 @@ class Template:
                 new_consts.append(consts[a])
         return Program(np.array(codes), np.array(args), np.array(new_consts, dtype=np.float64))
 
-    def describe(self, p: Program, precision: int = 4) -> dict[str, str] | None:
-        """Each hole of ``p`` as text in the data's names (``{"f": "x0 + x1^2", ...}``)."""
+    def describe(self, p: Program, precision: int | None = None) -> dict | None:
+        """Each hole of ``p`` as text in the data's names (``{"f": "x0 + x1^2", ...}``), and
+        the ``?`` values under ``"?"``; ``p`` as the search holds it or as `written`. None
+        when ``p`` is not of the form."""
         from eurisko.expr.printing import to_string
 
         parts = self.split(p)
-        if parts is None:
-            return None
-        return {name: to_string(h, [self.names[c] for c in cols], precision=precision)
-                for name, h, cols in zip(self.hole_names, parts[0], self.hole_vars, strict=True)}
+        if parts is None:  # a formula as `written` gives it
+            shape = self._find_shape(p, written=True)
+            if shape is None:
+                return None
+            parts = ([Program(c, a, p.consts[k]) for c, a, k in shape[0]],
+                     p.consts[shape[1]].tolist())
+        out = {name: to_string(h, [self.names[c] for c in cols], precision=precision)
+               for name, h, cols in zip(self.hole_names, parts[0], self.hole_vars, strict=True)}
+        if self.n_params:
+            out["?"] = [float(v) for v in parts[1]]
+        return out
 
 
 def with_hole_scaling(t: Template, scales: Sequence[bool] | None = None,
