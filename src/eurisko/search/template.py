@@ -16,6 +16,7 @@ the outer form). The final front offers every formula without these scales too
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from collections.abc import Sequence
 
@@ -39,6 +40,7 @@ class TemplateGrammar:
         self.template = with_hole_scaling(template)
         self.operators = tuple(operators)
         self.holes = [Grammar(operators, len(v), p_const) for v in template.hole_vars]
+        self._weights = list(itertools.accumulate(len(v) for v in template.hole_vars))
         self.constraints: Constraints | None = None
         self.max_complexity: int | None = None
         bare = self.template.compose([Program([0], [0], []) for _ in self.holes])
@@ -101,11 +103,16 @@ class TemplateGrammar:
             return None
         return self._with_hole(holes, params, k, h)
 
-    @staticmethod
-    def _pick(holes: list[Program], rng: random.Random) -> int:
-        """The hole an operation changes: each as likely (drawing by size, as a free search
-        draws a node, starved the small holes and was no faster on the template bar's laws)."""
-        return rng.randrange(len(holes))
+    def _pick(self, holes: list[Program], rng: random.Random) -> int:
+        """The hole an operation changes, drawn with odds by its number of variables: a
+        function of more variables has more to find (one of one variable is often right
+        early, and each child spent on it is a child not spent on the others)."""
+        w = self._weights
+        u = rng.random() * w[-1]
+        for k, c in enumerate(w):
+            if u < c:
+                return k
+        return len(w) - 1
 
     def point(self, p: Program, rng: random.Random) -> Program | None:
         return self._one(p, rng, lambda g, h, _: g.point(h, rng))

@@ -273,6 +273,19 @@ def _terms(e) -> int:
     return max([1, *inner])  # a function's argument is expanded on its own
 
 
+def sympy_shorter(program: Program, operators: Sequence[str] | None) -> Program | None:
+    """``program`` as SymPy writes it (``x + x`` is ``2*x``, ``0.5*(2*x)`` is ``x``),
+    constants snapped, when that has fewer nodes; else None. (The final rewrite of each
+    function of a template, where the function's own scale makes such folds common.)"""
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    try:
+        q = _snapped_simple(from_sympy(to_sympy(program), operators=operators), operators)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        return None
+    return q if len(q) < len(program) else None
+
+
 def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Program:
     s = snapped(program)
     return simplify(program if s is None else s, operators)
@@ -286,7 +299,8 @@ def tidied(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolera
     ``tolerance(old_loss)``. Within a ``template`` each rewrite is made in each hole alone,
     so the outer form stays as the user wrote it."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
-    for bare in (lambda p: reciprocal_roots(p, operators),
+    more = () if template is None else (lambda p: sympy_shorter(p, operators),)
+    for bare in (*more,lambda p: reciprocal_roots(p, operators),
                     lambda p: expanded(p, operators),
                     lambda p: exp_roots(p, operators),
                     lambda p: positive_form(p, operators),
