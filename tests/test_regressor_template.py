@@ -185,3 +185,14 @@ def test_saved_run_keeps_the_template(gauss, tmp_path):
     assert again.template == model.template
     assert list(again.pareto_front_["equation"]) == list(model.pareto_front_["equation"])
     np.testing.assert_allclose(again.predict(X), model.predict(X))
+
+
+def test_two_outputs_each_keep_the_form(gauss):
+    X, y = gauss
+    model = quick(template="f(x0, x1) * exp(?*g(x2))", max_evals=6000).fit(
+        X, np.column_stack([y, 2 * y]))
+    t = Template.parse("f(x0, x1) * exp(?*g(x2))", NAMES)
+    for est in model.estimators_:
+        assert all(t.matches(p) for p in est.programs_)
+    parts = model.template_parts()
+    assert len(parts) == 2 and all(set(d) == {"f", "g", "?"} for d in parts)

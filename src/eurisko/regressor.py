@@ -919,11 +919,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                              f"{len(self.programs_)} rows)")
         return self.programs_[i]
 
-    def template_parts(self, i: int | None = None, precision: int | None = None) -> dict:
+    def template_parts(self, i: int | Sequence[int] | None = None,
+                       precision: int | None = None, *, output: int | str | None = None):
         """With a ``template``: the functions of the selected formula (or of front row ``i``)
         as text, ``{"f": "x0 + x1^2", "g": "x2"}``, and the fitted ``?`` values under
-        ``"?"`` (in the order they appear in the template)."""
-        check_is_fitted(self, "programs_")
+        ``"?"`` (in the order they appear in the template). For a 2-D ``y``: a list, one per
+        output, or that of ``output`` alone (as `sympy`)."""
+        out = self._by_output(i, output, lambda e, r: e.template_parts(r, precision))
+        if out is not _ONE:
+            return out
         template = getattr(self, "_template", None)
         if template is None:
             raise ValueError("template_parts needs a fit with a template (template=None here)")
