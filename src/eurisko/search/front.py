@@ -90,10 +90,11 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
                 losses[i] = fitted.loss[i]
     candidates, losses = _resimplified(candidates, np.asarray(losses, dtype=float), data,
                                        backend, operators, template)
+    within = None if template is None else simp  # (pinning simplifies with no operators)
     candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
-                                            backend, simplifier=simp)
+                                            backend, simplifier=within)
     candidates, losses = snapped_by_evidence(candidates, losses, data, backend, operators,
-                                             simplifier=simp)
+                                             simplifier=within)
     y_var = _weighted_var(data)
     candidates, losses = tidied(
         candidates, losses,
