@@ -153,8 +153,9 @@ def test_question_marks_are_fitted_and_numbers_stay(gauss):
 def test_dataframe_names_and_guesses(gauss):
     X, y = gauss
     df = pd.DataFrame(X, columns=["a", "b", "sigma"])
-    model = quick(template="f(a, b) * exp(g(sigma))", max_evals=3000).fit(
-        df, y, guesses=["(a + b^2)*exp(-0.4*sigma)", "a*b"])
+    with pytest.warns(UserWarning, match="guess 'a\\*b' does not have the template's form"):
+        model = quick(template="f(a, b) * exp(g(sigma))", max_evals=3000).fit(
+            df, y, guesses=["(a + b^2)*exp(-0.4*sigma)", "a*b"])
     assert model.pareto_front_["r2"].max() > 1 - 1e-10  # the guess of the form, refitted
     assert "sigma" in model.pareto_front_["equation"].iloc[-1]
 
@@ -167,6 +168,10 @@ def test_template_errors_at_fit(gauss):
         quick(template="f(x0, x1, x2)").fit(X, y, X_units=["m", "m", "m"], y_units="m")
     with pytest.raises(TypeError, match="template must be a str"):
         quick(template=3).fit(X, y)
+    with pytest.raises(ValueError, match="max_size=6 is below the smallest formula"):
+        quick(template="f(x0) * exp(g(x1)) + h(x2)", max_size=6).fit(X, y)
+    with pytest.warns(UserWarning, match="does not have the template's form"):
+        quick(template="f(x0, x1) * exp(g(x2))", max_evals=500).fit(X, y, guesses=["x0 + x2"])
     with pytest.raises(ValueError, match="needs a fit with a template"):
         quick(max_evals=500).fit(X, y).template_parts()
 
@@ -196,3 +201,14 @@ def test_two_outputs_each_keep_the_form(gauss):
         assert all(t.matches(p) for p in est.programs_)
     parts = model.template_parts()
     assert len(parts) == 2 and all(set(d) == {"f", "g", "?"} for d in parts)
+
+
+def test_warm_start_goes_on_within_the_form(gauss):
+    X, y = gauss
+    model = quick(template="f(x0, x1) * exp(g(x2))", max_evals=3000, warm_start=True)
+    model.fit(X, y)
+    n = model.n_evals_
+    model.set_params(max_evals=8000).fit(X, y)
+    assert model.n_evals_ > n
+    t = Template.parse("f(x0, x1) * exp(g(x2))", NAMES)
+    assert all(t.matches(p) for p in model.programs_)

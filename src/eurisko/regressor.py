@@ -246,7 +246,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         operator is such a function; each name may appear once. ``?`` is a constant fitted
         with the others (``f(x0) * exp(?*g(x1))``); plain numbers stay as written. The
         functions evolve together, one formula per candidate, and every front formula has
-        the form (`eurisko.search.template`). A template turns off ``linear_scaling`` and
+        the form (`eurisko.search.template`); ``max_size`` counts the whole formula, the outer
+        form included. A template turns off ``linear_scaling`` and
         ``decompose`` (both would change the outer form) and the scaling of extreme
         magnitudes; it cannot be combined with ``X_units``/``y_units``. ``guesses`` must
         have the template's form (others are left out).
@@ -563,6 +564,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                  "drop the units or the template")
             template = Template.parse(self.template, names)
             config = dataclasses.replace(config, template=template, linear_scaling=False)
+            from eurisko.search.template import TemplateGrammar
+
+            smallest = TemplateGrammar(config.operators, template).smallest_complexity
+            if smallest > config.max_size:
+                raise ValueError(f"max_size={config.max_size} is below the smallest formula of "
+                                 f"the template ({smallest}, the outer form and one variable "
+                                 "per function with its scale); raise max_size")
         constants = _branches.constants_of(physical_constants)
         if constants and X_units is None:
             raise ValueError("physical_constants enter the dimensional analysis: give X_units "
@@ -623,6 +631,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if progress is None and self.verbose:
             progress = _print_progress
         seeds = _parsed_guesses(guesses, names, config)
+        if template is not None:
+            from eurisko.expr.printing import to_string
+
+            for p in seeds:
+                if not template.matches(p):
+                    warnings.warn(f"guess {to_string(p, names)!r} does not have the template's "
+                                  f"form {template.text!r}; it is left out", stacklevel=3)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         split, exact = _branches.Branches([], []), False
         if state is None and self.decompose and not scaling.identity:

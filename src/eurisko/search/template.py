@@ -45,6 +45,8 @@ class TemplateGrammar:
         self.max_complexity: int | None = None
         bare = self.template.compose([Program([0], [0], []) for _ in self.holes])
         self._outer_complexity = bare.complexity() - len(self.holes)
+        #: the complexity of the smallest formula of the search (one variable per hole)
+        self.smallest_complexity = bare.complexity()
 
     def within(self, constraints: Constraints | None, max_complexity: int | None = None
                ) -> TemplateGrammar:
