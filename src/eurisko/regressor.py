@@ -26,6 +26,7 @@ from eurisko.expr.operators import (
 )
 from eurisko.expr.program import Program
 from eurisko.expr.simplify import simplify
+from eurisko.expr.template import Template
 from eurisko.search.checkpoint import load_state, save_state
 from eurisko.search.constraints import Constraints
 from eurisko.search.dask_executor import check_cluster, cluster_workers
@@ -49,7 +50,7 @@ _SAVED_PARAMS = (
     "optimize_probability", "lm_rows", "migration_interval", "random_state", "checkpoint_every",
     "decompose", "max_depth", "constraints", "nested_constraints", "complexity_of_operators",
     "complexity_of_variables", "complexity_of_constants", "model_selection", "batching",
-    "batch_size", "loss", "loss_scale", "cluster",
+    "batch_size", "loss", "loss_scale", "cluster", "template",
 )
 
 
@@ -237,6 +238,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         of ``y`` between nearest neighbours in ``X`` (`evaluate.losses.default_loss_scale`):
         residuals at the noise level are charged as least squares, gross outliers only
         linearly, whatever the units of ``y``.
+    template : str, optional
+        A fixed outer form whose functions are searched, PySR's template expressions:
+        ``"f(x0, x1) * exp(g(x2))"`` keeps ``* exp(...)`` and searches ``f`` over ``x0, x1``
+        only and ``g`` over ``x2`` only (column names as in the formulas: ``x0, x1, ...`` for
+        an array, the DataFrame's column names otherwise). A call of a name that is not an
+        operator is such a function; each name may appear once. ``?`` is a constant fitted
+        with the others (``f(x0) * exp(?*g(x1))``); plain numbers stay as written. The
+        functions evolve together, one formula per candidate, and every front formula has
+        the form (`eurisko.search.template`); ``max_size`` counts the whole formula, the outer
+        form included. A template turns off ``linear_scaling`` and
+        ``decompose`` (both would change the outer form) and the scaling of extreme
+        magnitudes; it cannot be combined with ``X_units``/``y_units``. ``guesses`` must
+        have the template's form (others are left out).
     decompose : bool, default True
         Before the plain search, test the data for symmetries and separability and walk small
         tables exhaustively (`decomposition_`; with units, the dimensionless problems run
@@ -356,6 +370,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         complexity_of_operators: dict[str, int] | None = None,
         complexity_of_variables: int | None = None,
         complexity_of_constants: int | None = None,
+        template: str | None = None,
         model_selection: str = "auto",
         batching: bool = False,
         batch_size: int = 1000,
@@ -390,6 +405,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.complexity_of_operators = complexity_of_operators
         self.complexity_of_variables = complexity_of_variables
         self.complexity_of_constants = complexity_of_constants
+        self.template = template
         self.model_selection = model_selection
         self.batching = batching
         self.batch_size = batch_size
@@ -449,6 +465,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"max_size={max_size} is below the complexity of a single variable "
                              f"({table[VAR]}); raise max_size or lower complexity_of_variables")
         get_loss(self.loss)
+        if self.template is not None and not isinstance(self.template, str):
+            raise TypeError(f"template must be a str such as 'f(x0, x1) * exp(g(x2))' or None, "
+                            f"got {type(self.template).__name__}")
         check_number(self.loss_scale, "loss_scale", low=0, low_open=True, none_ok=True,
                      hint="None: 1.345 times a robust estimate of the noise")
         return SearchConfig(
@@ -540,6 +559,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if (w < 0).any() or w.sum() <= 0:
                 raise ValueError("sample_weight must be non-negative and not all zero "
                                  "(give at least one row a weight above zero)")
+        template = None
+        if self.template is not None:
+            if X_units is not None or y_units is not None:
+                raise ValueError("template and X_units/y_units are not supported together: "
+                                 "drop the units or the template")
+            template = Template.parse(self.template, names)
+            config = dataclasses.replace(config, template=template, linear_scaling=False)
+            from eurisko.search.template import TemplateGrammar
+
+            smallest = TemplateGrammar(config.operators, template).smallest_complexity
+            if smallest > config.max_size:
+                raise ValueError(f"max_size={config.max_size} is below the smallest formula of "
+                                 f"the template ({smallest}, the outer form and one variable "
+                                 "per function with its scale); raise max_size")
         constants = _branches.constants_of(physical_constants)
         if constants and X_units is None:
             raise ValueError("physical_constants enter the dimensional analysis: give X_units "
@@ -566,15 +599,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         # the search sees y and X divided by powers of two (none for ordinary magnitudes); a
         # continued search keeps the scales its populations were bred under
         scaling = (getattr(self, "_scaling", None) if state is not None else None) \
-            or Scaling.of(Xv, yv)
+            or (Scaling() if template is not None else Scaling.of(Xv, yv))
         # the loss in the user's units of y (user_loss) and in the search's (data.loss)
         user_loss = LossSpec(self.loss, float(self.loss_scale) if self.loss_scale is not None
                              else default_loss_scale(yv, Xv))
         scaling = dataclasses.replace(scaling, loss_degree=user_loss.degree)
         Xs, ys = scaling.scale_data(Xv, yv)
+        if template is not None:  # the template's numbers, as columns no fit moves
+            Xs = np.hstack([Xs, template.fixed_columns(len(Xs))])
         data = Dataset.from_arrays(Xs, ys, w, loss=user_loss.rescaled(scaling.y_exp))
         self.variable_names_ = names
         self._scaling = scaling
+        self._template = template
         self._search_y_var = float(np.sum(w * (ys - np.sum(w * ys) / w.sum()) ** 2) / w.sum())
         self._n_rows = int(np.count_nonzero(w > 0))
         if not user_loss.is_l2:  # losses are measured against the best constant's
@@ -597,13 +633,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if progress is None and self.verbose:
             progress = _print_progress
         seeds = _parsed_guesses(guesses, names, config)
+        if template is not None:
+            from eurisko.expr.printing import to_string
+
+            for p in seeds:
+                if not template.matches(p):
+                    warnings.warn(f"guess {to_string(p, names)!r} does not have the template's "
+                                  f"form {template.text!r}; it is left out", stacklevel=3)
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         split, exact = _branches.Branches([], []), False
         if state is None and self.decompose and not scaling.identity:
             split = _decompose.skipped(
                 "values beyond ordinary magnitudes: the structure tests and the walk run on "
                 "tables the search needs no scaling for")
-        elif state is None and self.decompose:
+        elif state is None and self.decompose and template is None:
             split, exact = _decompose.run(
                 Xv, yv, w, names, units, y_unit, y_name, self._inner_model, config.operators,
                 self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress,
@@ -645,10 +688,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.faults_ = list(state.faults)
         try:
             front = written_back_front(state.hof, data, Xv, backend, config.linear_scaling,
-                                       config.operators, scaling, allowed)
+                                       config.operators, scaling, allowed, template=template)
         except KeyboardInterrupt:
             front = _front_without_data(state.hof, config.linear_scaling, scaling)
             self.interrupted_ = True
+        if template is not None:  # the template's numbers back in as constants
+            front = [FrontEntry(e.complexity, template.written(e.program), e.loss)
+                     for e in front]
         if self.physical_constants_:
             front = _branches.name_constants(
                 front, names, self.physical_constants_,
@@ -847,9 +893,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
         rows = []
         scaling = self._scaling
-        for e in _front_without_data(hof, bool(self.linear_scaling), scaling):
+        template = getattr(self, "_template", None)
+        linear = bool(self.linear_scaling) and template is None
+        for e in _front_without_data(hof, linear, scaling):
+            p = e.program if template is None else template.written(e.program)
             rows.append((e.complexity, float(scaling.loss_to_user(e.loss)),
-                         to_string(e.program, self.variable_names_, 4)))
+                         to_string(p, self.variable_names_, 4)))
         return rows
 
     def _n_symbols(self) -> int:
@@ -893,6 +942,23 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             raise IndexError(f"row {i} is not in the Pareto front (it has "
                              f"{len(self.programs_)} rows)")
         return self.programs_[i]
+
+    def template_parts(self, i: int | Sequence[int] | None = None,
+                       precision: int | None = None, *, output: int | str | None = None):
+        """With a ``template``: the functions of the selected formula (or of front row ``i``)
+        as text, ``{"f": "x0 + x1^2", "g": "x2"}``, and the fitted ``?`` values under
+        ``"?"`` (in the order they appear in the template). For a 2-D ``y``: a list, one per
+        output, or that of ``output`` alone (as `sympy`)."""
+        out = self._by_output(i, output, lambda e, r: e.template_parts(r, precision))
+        if out is not _ONE:
+            return out
+        template = getattr(self, "_template", None)
+        if template is None:
+            raise ValueError("template_parts needs a fit with a template (template=None here)")
+        parts = template.describe(self._program(i), precision)
+        if parts is None:  # (the final rewrites keep the form; this is a safeguard)
+            raise ValueError("this formula does not have the template's form")
+        return parts
 
     def predict(self, X, i: int | Sequence[int] | None = None) -> np.ndarray:
         """Predictions of the selected formula (or of front row ``i``); for a 2-D ``y``, an
@@ -969,6 +1035,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model._n_rows = meta.get("n_rows")  # runs saved before it: PySR's rule
         model.physical_constants_ = [(str(n), float(v))
                                      for n, v in meta.get("physical_constants", [])]
+        model._template = (Template.parse(params["template"], model.variable_names_)
+                           if params.get("template") else None)
         model.search_state_ = state
         model._state_n_features = model.n_features_in_
         model.n_evals_ = state.n_evals
@@ -986,8 +1054,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 r2 = [float(e["r2"]) for e in meta["front"]] \
                     if all("r2" in e for e in meta["front"]) and meta["front"] else None
             else:  # (a killed run under another loss: r2 is 1 - loss / the best constant's loss)
-                front = _front_without_data(state.hof, bool(params.get("linear_scaling", True)),
-                                            model._scaling)
+                t = model._template
+                front = _front_without_data(
+                    state.hof, bool(params.get("linear_scaling", True)) and t is None,
+                    model._scaling)
+                if t is not None:
+                    front = [FrontEntry(e.complexity, t.written(e.program), e.loss)
+                             for e in front]
                 r2 = None
             model._set_front(front, r2)
             if "best_index" in meta and 0 <= int(meta["best_index"]) < len(model.programs_):

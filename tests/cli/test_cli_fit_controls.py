@@ -101,3 +101,31 @@ def test_bad_targets_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.Mon
                   "q": [2.0, 3.0, 4.0]}).to_csv(tmp_path / "d.csv", index=False)
     code, _, err = main_cli("fit", "d.csv", *args, "--max-evals", "10", "--n-jobs", "1")
     assert code == 2 and needle in err and err.count("\n") == 1, err
+
+
+def test_template_reaches_the_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main_cli,
+                                  one_line_error):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"a": rng.uniform(0.5, 2, 150), "b": rng.uniform(0.5, 2, 150),
+                       "s": rng.uniform(0.5, 2, 150)})
+    df["y"] = (df["a"] + df["b"] ** 2) * np.exp(-0.5 * df["s"])
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, out, err = main_cli("fit", "d.csv", "--target", "y", "--template",
+                              "f(a, b) * exp(?*g(s))", "--max-evals", "20000", "--n-jobs", "1",
+                              "--seed", "0", "--out", "out")
+    assert code == 0, err
+    saved = json.loads((tmp_path / "out" / "front.json").read_text())
+    assert saved["settings"]["template"] == "f(a, b) * exp(?*g(s))"
+    from eurisko import SymbolicRegressor
+    from eurisko.expr.template import Template
+
+    model = SymbolicRegressor.from_run(tmp_path / "out")
+    t = Template.parse("f(a, b) * exp(?*g(s))", ["a", "b", "s"])
+    assert all(t.matches(p) for p in model.programs_)  # the form in every row
+    assert model.pareto_front_["r2"].max() > 0.9
+    code, _, err = main_cli("fit", "d.csv", "--target", "y", "--template", "f(a) * f(b)",
+                            "--max-evals", "10", "--n-jobs", "1", "--out", "bad")
+    one_line_error(code, err, "'f' appears more than once")
+    code, _, err = main_cli("fit", "--resume", "out", "--template", "f(a)", "--max-evals", "10")
+    assert code == 2 and "template" in err, err

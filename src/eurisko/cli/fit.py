@@ -86,6 +86,11 @@ def register(sub: Any) -> None:
                      help="a formula to start from, in the column names, e.g. "
                           "'m_0/sqrt(1 - v^2/c^2)'; repeat for several. Its constants are "
                           "fitted and every island starts with it")
+    fit.add_argument("--template", metavar="FORM",
+                     help="a fixed outer form whose functions are searched, e.g. "
+                          "'f(x1, x2) * exp(g(x3))': f over x1, x2 only, g over x3 only; ? is "
+                          "a fitted constant, plain numbers stay fixed (turns off "
+                          "decomposition and linear scaling; not with --units)")
     fit.add_argument("--model-selection", metavar="RULE",
                      help="how the formula is picked from the front: auto (default: bic, "
                           "inside best's 1.5x window from 100 rows on), best, accuracy, "
@@ -273,6 +278,8 @@ def _fresh_job(args: argparse.Namespace) -> Job:
               f"(use --resume {out} to continue the old one instead)", file=sys.stderr)
     fit_params = units_of(args.units, table, args.constants)
     fit_params["guesses"] = args.guess
+    if args.template is not None:
+        loss["template"] = args.template
     model = new_model(args, out, operators=operators, max_depth=args.max_depth,
                       model_selection=args.model_selection or "auto", **loss)
     record = run_record("fit", table, args.dropna, args.argv)
@@ -289,9 +296,10 @@ def _resume_job(args: argparse.Namespace) -> Job:
         raise UsageError("--resume continues in its own directory; leave out --out "
                          "(or copy the run directory first)")
     if (args.operators is not None or args.max_size is not None
-            or args.max_depth is not None or args.guess):
-        raise UsageError("a resumed search keeps its operators, max size, max depth and "
-                         "populations (no --guess); start a new run with --out to change them")
+            or args.max_depth is not None or args.guess or args.template is not None):
+        raise UsageError("a resumed search keeps its operators, max size, max depth, template "
+                         "and populations (no --guess); start a new run with --out to change "
+                         "them")
     saved = _read_cli_json(run_dir)
     data = args.data or saved.get("data_path")
     targets = args.target or saved.get("targets") or [saved.get("target")]

@@ -21,7 +21,8 @@ import numpy as np
 
 from eurisko.expr.operators import CONST, VAR, arity_table, complexity_key, complexity_table
 
-_SHAPE_CACHE = ("_complexity", "_sizes")  # facts that depend on the shape, not the constants
+# facts that depend on the shape, not the constants (``_template_shape``: eurisko.expr.template)
+_SHAPE_CACHE = ("_complexity", "_sizes", "_template_shape")
 
 
 @dataclass(eq=False)

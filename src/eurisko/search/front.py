@@ -18,6 +18,7 @@ from eurisko.evaluate.losses import baseline_loss
 from eurisko.expr.operators import CONST, op_code
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify, without_sign_folds
+from eurisko.expr.template import Template
 from eurisko.fit import fit_constants
 from eurisko.search.hall_of_fame import HallOfFame
 from eurisko.search.tidy import pruned, tidied
@@ -52,17 +53,27 @@ def fold_scaling(p: Program, a: float, b: float) -> list[Program]:
 def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling: bool,
                 polish_iterations: int = 30,
                 operators: Sequence[str] | None = None,
-                allowed: Callable[[Program], bool] | None = None) -> list[FrontEntry]:
+                allowed: Callable[[Program], bool] | None = None,
+                template: Template | None = None) -> list[FrontEntry]:
     """The Pareto front of final formulas (loss = plain weighted MSE, no scaling).
 
     ``operators``: the search's operator set, which simplification may bring in once the
     polished constants show an identity (``cos(x - 1.5707963)`` is ``sin(x)``). ``allowed``:
     the final formulas that may enter (the user's constraints: folding in ``a + b*f`` adds two
-    levels of depth, so a searched formula may keep only its unfolded variants)."""
+    levels of depth, so a searched formula may keep only its unfolded variants).
+
+    ``template``: the search kept this fixed outer form (`eurisko.expr.template`); every
+    rewrite here (simplification, sign folds, pinned and snapped constants, the tidy steps) is
+    then made within each hole alone, and a formula not of the form never enters."""
+    simp = _simplifier(operators, template)
     candidates: list[Program] = []
     for _, p, _, (a, b) in hof.front():
         if linear_scaling:
             candidates.extend(simplify(q, operators) for q in fold_scaling(p, a, b))
+        elif template is not None:
+            from eurisko.search.template import unscaled_variants
+
+            candidates.extend(simp(q) for q in unscaled_variants(template, p))
         else:
             candidates.append(p)
     if not candidates:
@@ -70,11 +81,12 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
     batch = ProgramBatch.from_programs(candidates)
     losses = backend.losses(batch, data, False).loss
     y_var = _weighted_var(data)
-    candidates, losses = pruned(
-        candidates, losses,
-        lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
-        lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
-    batch = ProgramBatch.from_programs(candidates)
+    if template is None:  # (a term dropped across a template's holes would break its form)
+        candidates, losses = pruned(
+            candidates, losses,
+            lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
+            lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
+        batch = ProgramBatch.from_programs(candidates)
     if polish_iterations > 0 and len(batch.consts):
         fitted = fit_constants(batch, data, backend, max_iter=polish_iterations,
                                linear_scaling=False)
@@ -84,17 +96,34 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
                 candidates[i] = candidates[i].with_consts(fitted.consts[a:b])
                 losses[i] = fitted.loss[i]
     candidates, losses = _resimplified(candidates, np.asarray(losses, dtype=float), data,
-                                       backend, operators)
+                                       backend, operators, template)
+    within = None if template is None else simp  # (pinning simplifies with no operators)
     candidates, losses = pin_tied_constants(candidates, np.asarray(losses, dtype=float), data,
-                                            backend)
-    candidates, losses = snapped_by_evidence(candidates, losses, data, backend, operators)
+                                            backend, simplifier=within)
+    candidates, losses = snapped_by_evidence(candidates, losses, data, backend, operators,
+                                             simplifier=within)
     candidates, losses = tidied(
         candidates, losses,
         lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
-        lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
+        lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators, template)
     if allowed is not None:
         losses = np.where([allowed(p) for p in candidates], losses, np.inf)
+    if template is not None:
+        losses = np.where([template.matches(p) for p in candidates], losses, np.inf)
     return pareto(candidates, losses)
+
+
+def _simplifier(operators: Sequence[str] | None, template: Template | None
+                ) -> Callable[[Program], Program]:
+    """``simplify`` with ``operators``; within a template, of each hole alone."""
+    if template is None:
+        return lambda p: simplify(p, operators)
+
+    def simp(p: Program) -> Program:
+        q = template.holewise(lambda _, h: simplify(h, operators), p)
+        return p if q is None else q
+
+    return simp
 
 
 def pareto(programs: Sequence[Program], losses: Sequence[float]) -> list[FrontEntry]:
@@ -126,20 +155,24 @@ def _weighted_var(data: Dataset) -> float:
 
 
 def _resimplified(programs: list[Program], losses: np.ndarray, data: Dataset, backend: Backend,
-                  operators: Sequence[str] | None) -> tuple[list[Program], np.ndarray]:
+                  operators: Sequence[str] | None, template: Template | None = None
+                  ) -> tuple[list[Program], np.ndarray]:
     """Simplify again after polishing (constants have moved) and try dropping sign folds; keep
-    a rewrite whose loss is no worse, to rounding."""
+    a rewrite whose loss is no worse, to rounding (within ``template``: in each hole)."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
+    simp = _simplifier(operators, template)
+    unfold = without_sign_folds if template is None else (
+        lambda p: template.holewise(lambda _, h: without_sign_folds(h), p))
     changed = {}
     for i, p in enumerate(programs):
-        q = simplify(p, operators)
+        q = simp(p)
         if not (np.array_equal(q.codes, p.codes) and np.array_equal(q.args, p.args)
                 and np.array_equal(q.consts, p.consts)):
             changed[i] = q
     # |e| and sqrt(e^2) where e >= 0 on every row: the loss alone tells, as dropping the fold
     # changes the predictions wherever e < 0
     unsigned = {i: q for i, p in enumerate(programs)
-                if (q := without_sign_folds(changed.get(i, p))) is not None}
+                if (q := unfold(changed.get(i, p))) is not None}
     y_var = _weighted_var(data)
     for rewrites in (changed, unsigned):
         if not rewrites:
@@ -199,7 +232,8 @@ SNAP_MAX_CONSTS = 6  # ... in formulas of at most this many constants
 
 
 def snapped_by_evidence(programs: list[Program], losses: np.ndarray, data: Dataset,
-                        backend: Backend, operators: Sequence[str] | None = None
+                        backend: Backend, operators: Sequence[str] | None = None,
+                        simplifier: Callable[[Program], Program] | None = None
                         ) -> tuple[list[Program], np.ndarray]:
     """Constants set to short numbers (``6.28301 -> 2*pi``, ``1.00067 -> 1``, ``0.0014 ->
     0``) where the data cannot tell them apart, the other constants re-fitted.
@@ -211,7 +245,8 @@ def snapped_by_evidence(programs: list[Program], losses: np.ndarray, data: Datas
     k * log(n)`` for the ``k`` constants snapped so far, against the loss before any snap;
     on exact data any wrong snap multiplies the loss by orders of magnitude and is refused.
     Greedy: one constant per formula per round, the one that costs least, each to the
-    shortest number the data accept (0, then by denominator)."""
+    shortest number the data accept (0, then by denominator). ``simplifier`` replaces
+    ``simplify`` with ``operators`` on the snapped formulas."""
     from eurisko.expr.short_numbers import short_candidates
 
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
@@ -265,14 +300,17 @@ def snapped_by_evidence(programs: list[Program], losses: np.ndarray, data: Datas
             programs[i] = programs[i].with_consts(fit.consts[a:b])
             losses[i] = loss
             held[i].add(trials[t][1])
+    simp = simplifier or (lambda p: simplify(p, operators))
     for i in held:  # 0 - x is -x, 1*x is x: ``operators`` as the search's (neg may be new)
         if held[i]:
-            programs[i] = simplify(programs[i], operators)
+            programs[i] = simp(programs[i])
     return programs, losses
 
 
 def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Dataset,
-                       backend: Backend, max_rounds: int = 4) -> tuple[list[Program], np.ndarray]:
+                       backend: Backend, max_rounds: int = 4,
+                       simplifier: Callable[[Program], Program] | None = None
+                       ) -> tuple[list[Program], np.ndarray]:
     """Pin constants the data cannot tell apart to 0 or ±1, re-fitting the others.
 
     A search readily finds ``0.0218*sqrt(2108 + 2108/u)``: exact, but its three constants are
@@ -281,7 +319,9 @@ def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Datase
     the flat direction is pinned (0 first, then ±1), the rest re-fitted by LM, and the pinned
     program kept (simplified) when its loss is no worse: the same formula, with constants that
     the data fixes and that round cleanly. Repeats while some program still has tied constants.
+    ``simplifier`` replaces ``simplify`` on the pinned programs.
     """
+    simp = simplifier or simplify
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
     sqw = None if data.w is None else np.sqrt(np.asarray(data.w, dtype=np.float64))
     y_var = _weighted_var(data)
@@ -308,7 +348,7 @@ def pin_tied_constants(programs: list[Program], losses: np.ndarray, data: Datase
             if i in changed or not fit.loss[t] <= losses[i] * (1 + 1e-6) + 1e-15 * y_var:
                 continue
             a, b = tb.const_offsets[t], tb.const_offsets[t + 1]
-            programs[i] = simplify(programs[i].with_consts(fit.consts[a:b]))
+            programs[i] = simp(programs[i].with_consts(fit.consts[a:b]))
             changed.add(i)
         if not changed:
             break

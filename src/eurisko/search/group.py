@@ -91,7 +91,12 @@ class IslandGroup:
                  seeds: list[np.random.SeedSequence], populations: list[list[Program] | None],
                  y_var: float, backend: Backend | None = None):
         self.backend = backend or default_backend()
-        grammar = Grammar(config.operators, data.n_features)
+        if config.template is not None:
+            from eurisko.search.template import TemplateGrammar
+
+            grammar = TemplateGrammar(config.operators, config.template)
+        else:
+            grammar = Grammar(config.operators, data.n_features)
         self.ids = ids
         self.islands = []
         for seed, pop in zip(seeds, populations, strict=True):

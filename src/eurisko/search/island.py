@@ -22,6 +22,7 @@ from eurisko.evaluate.base import Backend, Dataset, Losses
 from eurisko.expr.operators import set_complexities
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify
+from eurisko.expr.template import Template
 from eurisko.fit import fit_constants
 from eurisko.search.constraints import Constraints
 from eurisko.search.mutation import Grammar
@@ -67,6 +68,10 @@ class SearchConfig:
     # Children are scored on a fresh draw of this many rows per step (PySR's batching); None
     # scores them on all rows. The final front is scored on all rows either way.
     batch_size: int | None = None
+    # A fixed-form template (`eurisko.expr.template`): only its holes evolve, each over its
+    # own variables (`eurisko.search.template`); the data hold its fixed numbers as extra
+    # columns. None: free search. Needs linear_scaling=False (scaling would change the form).
+    template: Template | None = None
 
 
 class Island:
@@ -77,6 +82,9 @@ class Island:
         set_complexities(config.complexities)
         self.config = config
         self.grammar = grammar.within(config.constraints, config.max_size)
+        ops = config.operators
+        self._simplify = (getattr(self.grammar, "simplified", None)
+                          or (lambda p: simplify(p, ops)))
         self.data = data
         self.fit_data = lm_subset(data, config.lm_rows)
         self.backend = backend
@@ -99,14 +107,16 @@ class Island:
     def seed(self, programs: list[Program] | None = None) -> None:
         """Fill the population: given programs first, then random trees of growing size."""
         cfg = self.config
-        ops = cfg.operators
-        progs = [simplify(p, ops) for p in list(programs or [])[: cfg.population_size]]
+        given = list(programs or [])
+        if cfg.template is not None:  # a guess of another form has no place in this search
+            given = [q for p in given if (q := self.grammar.adopt(p)) is not None]
+        progs = [self._simplify(p) for p in given[: cfg.population_size]]
         if cfg.constraints is not None:  # guesses from other problems, or an older search's
             progs = [p for p in progs if cfg.constraints.allows(p)]
         while len(progs) < cfg.population_size:
             size = self.rng.randint(1, min(cfg.max_size, 10))
             tree = self.grammar.random_tree(self.rng, size)
-            simple = simplify(tree, ops)
+            simple = self._simplify(tree)
             progs.append(simple if self.grammar.fits(simple) else tree)
         self.programs = []
         self.losses = np.zeros(0)
@@ -206,7 +216,7 @@ class Island:
                         return child
             if child is None:
                 continue
-            child = simplify(child, cfg.operators)
+            child = self._simplify(child)
             if self.grammar.fits(child):
                 return child
         return g.random_tree(rng, rng.randint(1, 5))

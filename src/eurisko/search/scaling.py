@@ -38,6 +38,7 @@ from eurisko.evaluate.losses import baseline_loss
 from eurisko.expr.operators import CONST, VAR, builtin_operators, get_operator, is_operator, op_code
 from eurisko.expr.program import Program, ProgramBatch
 from eurisko.expr.simplify import simplify
+from eurisko.expr.template import Template
 from eurisko.expr.tree import Node, from_tree, to_tree
 from eurisko.search.front import FrontEntry, final_front, pareto
 from eurisko.search.hall_of_fame import HallOfFame
@@ -335,8 +336,8 @@ def decimal_snapped(program: Program, rtol: float = DECIMAL_RTOL) -> Program | N
 
 def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: Backend,
                        linear_scaling: bool, operators: Sequence[str] | None,
-                       scaling: Scaling, allowed: Callable[[Program], bool] | None = None
-                       ) -> list[FrontEntry]:
+                       scaling: Scaling, allowed: Callable[[Program], bool] | None = None,
+                       template: Template | None = None) -> list[FrontEntry]:
     """The final front of a search on ``data`` (scaled by ``scaling``) in the user's variables.
 
     ``X`` is the user's (n_rows, n_features) columns. The formulas are written in the user's
@@ -348,10 +349,13 @@ def written_back_front(hof: HallOfFame, data: Dataset, X: np.ndarray, backend: B
     a product of columns can be gathered into one constant without overflow on the user's
     columns, they are (`Scaling.columns_back`). Without scaling this is
     `final_front` on ``data``. ``allowed``: which final formulas may enter (`final_front`).
+    ``template``: the outer form the search kept (`final_front`), searched without scaling.
     """
+    if template is not None and not scaling.identity:
+        raise ValueError("a template's search runs on unscaled data")
     if scaling.identity:
         return final_front(hof, data, backend, linear_scaling, operators=operators,
-                           allowed=allowed)
+                           allowed=allowed, template=template)
     raw = Dataset(np.ascontiguousarray(np.asarray(X, dtype=np.float64).T), data.y, data.w,
                   data.loss)
     y = np.asarray(raw.y, dtype=np.float64)

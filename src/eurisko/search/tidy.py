@@ -35,6 +35,7 @@ from eurisko.expr.operators import CONST, VAR, is_operator, op_code
 from eurisko.expr.program import Program
 from eurisko.expr.short_numbers import nearest_short
 from eurisko.expr.simplify import simplify
+from eurisko.expr.template import Template
 from eurisko.expr.tree import Node, from_tree, node_count, to_tree
 
 SNAP_RTOL = 1e-9  # a constant this close to a short fraction is taken to be it
@@ -325,22 +326,40 @@ def pruned(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolera
     return programs, losses
 
 
+def sympy_shorter(program: Program, operators: Sequence[str] | None) -> Program | None:
+    """``program`` as SymPy writes it (``x + x`` is ``2*x``, ``0.5*(2*x)`` is ``x``),
+    constants snapped, when that has fewer nodes; else None. (The final rewrite of each
+    function of a template, where the function's own scale makes such folds common.)"""
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    try:
+        q = _snapped_simple(from_sympy(to_sympy(program), operators=operators), operators)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        return None
+    return q if len(q) < len(program) else None
+
+
 def _snapped_simple(program: Program, operators: Sequence[str] | None) -> Program:
     s = snapped(program)
     return simplify(program if s is None else s, operators)
 
 
 def tidied(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolerance: Callable,
-           operators: Sequence[str] | None) -> tuple[list[Program], np.ndarray]:
+           operators: Sequence[str] | None, template: Template | None = None
+           ) -> tuple[list[Program], np.ndarray]:
     """Flip square roots, expand, take roots of exponentials, write for positive variables,
     then snap constants; each rewrite kept where ``evaluate`` gives it a loss within
-    ``tolerance(old_loss)``."""
+    ``tolerance(old_loss)``. Within a ``template`` each rewrite is made in each hole alone,
+    so the outer form stays as the user wrote it."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
-    for rewrite in (lambda p: reciprocal_roots(p, operators),
+    more = () if template is None else (lambda p: sympy_shorter(p, operators),)
+    for bare in (*more,lambda p: reciprocal_roots(p, operators),
                     lambda p: expanded(p, operators),
                     lambda p: exp_roots(p, operators),
                     lambda p: positive_form(p, operators),
                     lambda p: None if snapped(p) is None else _snapped_simple(p, operators)):
+        rewrite = bare if template is None else (
+            lambda p, r=bare: template.holewise(lambda _, h: r(h), p))
         trial = {i: q for i, p in enumerate(programs)
                  if np.isfinite(losses[i]) and (q := rewrite(p)) is not None}
         if not trial:
