@@ -129,3 +129,19 @@ def test_exports_need_a_fitted_model():
     for method in ("numpy", "c_code", "latex_table", "pytorch", "jax"):
         with pytest.raises(NotFittedError):
             getattr(SymbolicRegressor(), method)()
+
+
+def test_exports_of_a_template_fit_agree_with_predict(tmp_path):
+    # a fixed number (a data column during the search) and a fitted ?: every export writes
+    # both back as constants of the formula
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0.5, 2.0, (200, 2))
+    y = (X[:, 0] + 1) * np.exp(-0.5 * X[:, 1] ** 2) + 0.3
+    model = quick(template="f(x0) * exp(-0.5 * g(x1)) + ?").fit(X, y)
+    Xn = rng.uniform(0.5, 2.0, (100, 2))
+    for i in range(len(model.programs_)):
+        want = model.predict(Xn, i)
+        np.testing.assert_allclose(model.numpy(i)(Xn), want, rtol=1e-12)
+        np.testing.assert_allclose(_c_predict(model, i, Xn, tmp_path), want, rtol=1e-12)
+        f = sp.lambdify([sp.Symbol(n) for n in model.variable_names_], model.sympy(i), "numpy")
+        np.testing.assert_allclose(np.broadcast_to(f(*Xn.T), len(Xn)), want, rtol=1e-9)

@@ -525,11 +525,16 @@ def test_final_front_leaves_out_terms_that_change_nothing_on_the_data():
                         operators=DEFAULT_OPERATORS)
     got = to_sympy(front[-1].program, names, real=False)
     assert sp.simplify(got - sp.sympify("G*m1*m2*(1/r2 - 1/r1)")) == 0, got
-    # a term that does matter stays
-    kept, _ = pruned([parse("x0 + 0.001*x1", ["x0", "x1"])], np.array([0.0]),
-                     lambda ps: np.full(len(ps), 1e-6), lambda old: old * (1 + 1e-6) + 1e-15,
-                     DEFAULT_OPERATORS)
-    assert len(kept[0]) == 5
+    # a term that moves the predictions by more than the tolerance stays, one that does not
+    # goes, whatever the formula's loss
+    Xs = np.ascontiguousarray(X[:, :2].T)
+
+    def predict(ps):
+        return np.array([np.broadcast_to(eval_program(p, Xs), Xs.shape[1]) for p in ps])
+
+    kept = pruned([parse("x0 + 0.001*x1", ["x0", "x1"]), parse("x0 + 1e-12*x1", ["x0", "x1"])],
+                  predict, 1e-6, 1.0, DEFAULT_OPERATORS)
+    assert len(kept[0]) == 5 and len(kept[1]) == 1
 
 
 def test_noisy_constants_snap_where_the_data_cannot_tell_them_apart():

@@ -25,6 +25,8 @@ from eurisko.search.tidy import pruned, tidied
 
 LOSS_FLOOR = 1e-14  # normalised MSE below this is indistinguishable from round-off
 FLAT_RATIO = 1e-7  # smallest/largest singular value of a Jacobian: below, constants are tied
+PRUNE_TOL = 1e-6  # a term whose removal moves predictions by less than this x their spread goes
+PRUNE_ROWS = 2000  # ... judged on at most this many rows, spread over the data
 PIN_VALUES = (0.0, 1.0)  # what a tied constant is pinned to (1 takes the constant's sign)
 
 
@@ -82,11 +84,17 @@ def final_front(hof: HallOfFame, data: Dataset, backend: Backend, linear_scaling
     losses = backend.losses(batch, data, False).loss
     y_var = _weighted_var(data)
     if template is None:  # (a term dropped across a template's holes would break its form)
-        candidates, losses = pruned(
-            candidates, losses,
-            lambda ps: backend.losses(ProgramBatch.from_programs(ps), data, False).loss,
-            lambda old: old * (1 + 1e-6) + 1e-15 * y_var, operators)
-        batch = ProgramBatch.from_programs(candidates)
+        sample = data.rows(np.unique(np.linspace(0, data.n_rows - 1, PRUNE_ROWS).astype(int)))
+        before = candidates
+        candidates = pruned(
+            candidates, lambda ps: backend.predict(ProgramBatch.from_programs(ps), sample),
+            PRUNE_TOL, float(np.std(sample.y)), operators)
+        changed = [i for i, (p, q) in enumerate(zip(before, candidates, strict=True)) if p is not q]
+        if changed:
+            losses = np.array(losses, dtype=float, copy=True)
+            losses[changed] = backend.losses(
+                ProgramBatch.from_programs([candidates[i] for i in changed]), data, False).loss
+            batch = ProgramBatch.from_programs(candidates)
     if polish_iterations > 0 and len(batch.consts):
         fitted = fit_constants(batch, data, backend, max_iter=polish_iterations,
                                linear_scaling=False)

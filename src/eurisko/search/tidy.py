@@ -18,8 +18,8 @@ rounds constants) wants it, each kept only where the data show it loses nothing.
   SymPy does not see; kept when at most one node larger (the sign a ``1/sqrt`` folds).
 - Pruned terms: the search can stop on a formula that is exact to rounding but carries terms
   too small to matter (``G*m/(r*(1.45e10*r/G + log(log(r))))``, where ``log(log(r))`` is
-  1e-10 of the other term); each sum or difference loses such a term where the loss stays
-  within tolerance of the original's (`pruned`), before the constants are polished.
+  1e-10 of the other term); each sum or difference loses such a term where the predictions
+  move by less than a millionth of y's spread (`pruned`), before the constants are polished.
 - Expanded products: ``-2*(x*y + (0.70710678*(x - 1.5))^2) + 2.25`` is ``3*x - x^2 - 2*x*y``;
   SymPy's expansion is kept when it is no larger, as the irrational-looking constants of the
   factored form no longer survive rounding to a few digits.
@@ -292,17 +292,26 @@ def _term_drops(node: Node, add: int, sub: int, mul: int) -> list[Node]:
     return out
 
 
-def pruned(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolerance: Callable,
-           operators: Sequence[str] | None, max_rounds: int = 8
-           ) -> tuple[list[Program], np.ndarray]:
+def pruned(programs: list[Program], predict: Callable[[list[Program]], np.ndarray],
+           rtol: float, spread: float, operators: Sequence[str] | None, max_rounds: int = 8,
+           chunk: int = 256) -> list[Program]:
     """Drop terms of sums and differences that change nothing on the data: each round tries
-    every single drop of every formula (one batch) and keeps, per formula, the smallest
-    variant whose loss stays within ``tolerance`` of the formula's loss before pruning (not
-    of the last round's, so small losses cannot add up)."""
-    programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
+    every single drop of every formula and keeps, per formula, the smallest variant whose
+    predictions stay within ``rtol`` times the formula's own spread (standard deviation over
+    the rows, at most ``spread``, that of y) of its predictions before pruning, in root mean
+    square (not of the last round's, so small changes cannot add up). The formula's own
+    spread, as a formula still to be scaled (``a + b*f``) may predict on any scale.
+    ``predict`` maps programs to their ``(n_programs, n_rows)`` predictions."""
+    programs = list(programs)
     add, sub, mul = op_code("add"), op_code("sub"), op_code("mul")
-    limit = {i: tolerance(loss) for i, loss in enumerate(losses) if np.isfinite(loss)}
-    live = [i for i in limit if add in programs[i].codes or sub in programs[i].codes]
+    live = [i for i, p in enumerate(programs) if add in p.codes or sub in p.codes]
+    if not live:
+        return programs
+    with np.errstate(all="ignore"):
+        ref = {i: row for i, row in zip(live, predict([programs[i] for i in live]), strict=True)
+               if np.all(np.isfinite(row))}
+    live = [i for i in live if i in ref]
+    tol = {i: rtol * min(float(np.std(ref[i])), spread) for i in live}
     for _ in range(max_rounds):
         trial: list[tuple[int, Program]] = []
         for i in live:
@@ -311,19 +320,21 @@ def pruned(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolera
                 trial.extend((i, simplify(from_tree(d), operators)) for d in drops)
             except (ValueError, RecursionError):
                 continue
-        if not trial:
-            break
-        new = evaluate([q for _, q in trial])
-        best: dict[int, tuple[int, float, Program]] = {}
-        for (i, q), loss in zip(trial, new, strict=True):
-            if loss <= limit[i] and (i not in best or (len(q), loss) < best[i][:2]):
-                best[i] = (len(q), float(loss), q)
-        live = [i for i in best if len(best[i][2]) < len(programs[i])]
+        best: dict[int, Program] = {}
+        for k in range(0, len(trial), chunk):
+            part = trial[k:k + chunk]
+            with np.errstate(all="ignore"):
+                pred = predict([q for _, q in part])
+                for (i, q), row in zip(part, pred, strict=True):
+                    off = float(np.sqrt(np.mean((row - ref[i]) ** 2)))
+                    if off <= tol[i] and (i not in best or len(q) < len(best[i])):
+                        best[i] = q
+        live = [i for i in best if len(best[i]) < len(programs[i])]
         for i in live:
-            programs[i], losses[i] = best[i][2], best[i][1]
+            programs[i] = best[i]
         if not live:
             break
-    return programs, losses
+    return programs
 
 
 def sympy_shorter(program: Program, operators: Sequence[str] | None) -> Program | None:
