@@ -60,7 +60,11 @@ def _where(tok: _Tok) -> str:
     return "the end of the formula" if tok.kind == "end" else repr(tok.text)
 
 
-def _tokenize(text: str) -> list[_Tok]:
+def _tokenize(text: str, token: re.Pattern = _TOKEN,
+              allowed: str = "formulas use numbers, names, + - * / ^ ** and parentheses"
+              ) -> list[_Tok]:
+    """The tokens of ``text`` by the pattern ``token`` (templates add ``?``); ``allowed`` is
+    what the error on an unknown character says."""
     toks: list[_Tok] = []
     pos = 0
     n = len(text)
@@ -69,12 +73,9 @@ def _tokenize(text: str) -> list[_Tok]:
             pos += 1
         if pos >= n:
             break
-        m = _TOKEN.match(text, pos)
+        m = token.match(text, pos)
         if m is None or m.lastgroup is None:
-            raise ValueError(
-                f"unexpected character {text[pos]!r} at column {pos + 1}; formulas use numbers, "
-                "names, + - * / ^ ** and parentheses"
-            )
+            raise ValueError(f"unexpected character {text[pos]!r} at column {pos + 1}; {allowed}")
         kind = m.lastgroup
         toks.append(_Tok(kind, m.group(kind), m.start(kind) + 1))
         pos = m.end()

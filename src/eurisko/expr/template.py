@@ -41,23 +41,8 @@ _TOKEN = re.compile(
 
 
 def _tokenize(text: str) -> list[_p._Tok]:
-    toks: list[_p._Tok] = []
-    pos, n = 0, len(text)
-    while True:
-        while pos < n and text[pos].isspace():
-            pos += 1
-        if pos >= n:
-            break
-        m = _TOKEN.match(text, pos)
-        if m is None or m.lastgroup is None:
-            raise ValueError(
-                f"unexpected character {text[pos]!r} at column {pos + 1}; templates use "
-                "numbers, names, ?, + - * / ^ ** and parentheses")
-        kind = m.lastgroup
-        toks.append(_p._Tok(kind, m.group(kind), m.start(kind) + 1))
-        pos = m.end()
-    toks.append(_p._Tok("end", "", n + 1))
-    return toks
+    return _p._tokenize(text, _TOKEN, "templates use numbers, names, ?, + - * / ^ ** and "
+                                      "parentheses")
 
 
 class _TemplateParser(_p._Parser):

@@ -207,6 +207,17 @@ class Job:
     loss_fingerprint: str = ""
 
 
+def _install(what: str, blob: bytes | None, wanted: str, fingerprint, install) -> None:
+    """Rebuild this worker's registry of ``what`` (custom operators or losses) as the
+    driver's, from ``blob``, unless it already is."""
+    if blob is None or fingerprint() == wanted:
+        return
+    install(pickle.loads(blob))
+    if fingerprint() != wanted:
+        raise RuntimeError(f"this worker's {what} differ from the driver's after installing "
+                           f"its custom {what}; are eurisko's versions the same on every host?")
+
+
 class GroupHost:
     """A worker's island groups of one fit, answering the driver's messages.
 
@@ -215,24 +226,12 @@ class GroupHost:
     immigrants, time_left, evals_left)`` runs one epoch of it."""
 
     def __init__(self, job: Job, backend: Backend | None = None):
-        if job.operators is not None:
-            from eurisko.expr.operators import install_operators, registry_fingerprint
+        from eurisko.evaluate.losses import install_losses, loss_fingerprint
+        from eurisko.expr.operators import install_operators, registry_fingerprint
 
-            if registry_fingerprint() != job.fingerprint:
-                install_operators(pickle.loads(job.operators))
-            if registry_fingerprint() != job.fingerprint:
-                raise RuntimeError("this worker's operators differ from the driver's after "
-                                   "installing its custom operators; are eurisko's versions "
-                                   "the same on every host?")
-        if job.losses is not None:
-            from eurisko.evaluate.losses import install_losses, loss_fingerprint
-
-            if loss_fingerprint() != job.loss_fingerprint:
-                install_losses(pickle.loads(job.losses))
-            if loss_fingerprint() != job.loss_fingerprint:
-                raise RuntimeError("this worker's losses differ from the driver's after "
-                                   "installing its custom losses; are eurisko's versions "
-                                   "the same on every host?")
+        _install("operators", job.operators, job.fingerprint, registry_fingerprint,
+                 install_operators)
+        _install("losses", job.losses, job.loss_fingerprint, loss_fingerprint, install_losses)
         self.job = job
         self.data = Dataset(job.Xt, job.y, job.w, job.loss)
         self.backend = backend or job.backend
