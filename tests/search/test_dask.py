@@ -239,6 +239,34 @@ def test_custom_losses_reach_the_dask_workers(two_workers, monkeypatch):
                    backend=NumpyBackend())
 
 
+def test_a_result_lost_with_its_worker_is_not_waited_on():
+    # a future whose result went with a dead worker (status "lost") blocks in result() until
+    # a recomputation that may never come: collect takes it for a lost group instead
+    from eurisko.search.dask_executor import DaskExecutor
+
+    class Fut:
+        def __init__(self, status):
+            self.status = status
+
+        def result(self, timeout=None):
+            if self.status == "lost":
+                raise AssertionError("result() of a lost future blocks")
+            raise TimeoutError
+
+    class Client:
+        cancelled: list = []
+
+        def cancel(self, futures, force=False):
+            self.cancelled.extend(futures)
+
+    ex = object.__new__(DaskExecutor)
+    ex.distributed, ex.client, ex.result_wait = distributed, Client(), 1.0
+    lost, slow = Fut("lost"), Fut("finished")
+    assert ex._reply(lost, 3) == {"kind": "lost", "gid": 3}
+    assert ex._reply(slow, 4) == {"kind": "lost", "gid": 4}  # a fetch that times out
+    assert ex.client.cancelled == [lost, slow]
+
+
 def test_cluster_is_checked_at_the_door(monkeypatch):
     import sys
 

@@ -208,6 +208,8 @@ class DaskExecutor(Executor):
     restart_wait = 60.0
     #: seconds between looks for openings orphaned by a lost `Job` while waiting for replies
     poll = 2.0
+    #: seconds to fetch a finished request's result before taking its worker for lost
+    result_wait = 30.0
 
     def __init__(self, client: Any, owns_client: bool = False):
         super().__init__()
@@ -300,9 +302,7 @@ class DaskExecutor(Executor):
         for fut in done:
             gid = self.futures.pop(fut)
             try:
-                reply = fut.result()
-            except (self.distributed.KilledWorker, CancelledError):  # the worker died under it
-                reply = {"kind": "lost", "gid": gid}
+                reply = self._reply(fut, gid)
             except Exception:  # the task itself raised: it would again on any worker
                 self.pending.discard(gid)
                 raise
@@ -312,6 +312,21 @@ class DaskExecutor(Executor):
             out.append((gid, reply))
             self.pending.discard(gid)
         return out
+
+    def _reply(self, fut, gid: int) -> dict:
+        """The reply of a done request, or ``lost`` where its worker died under it: a future
+        whose result went with a worker (status ``lost``) would wait for a recomputation that
+        may never come, so it is cancelled rather than waited on, and fetching a finished
+        result waits at most ``result_wait`` seconds."""
+        lost = {"kind": "lost", "gid": gid}
+        if fut.status not in ("finished", "error"):
+            self.client.cancel([fut], force=True)
+            return lost
+        try:
+            return fut.result(timeout=self.result_wait)
+        except (self.distributed.KilledWorker, CancelledError, TimeoutError):
+            self.client.cancel([fut], force=True)
+            return lost
 
     def _orphans(self) -> list:
         """Requests that will never be answered, cancelled and answered as lost: those placed
