@@ -85,9 +85,9 @@ def local_cluster(n_workers: int) -> Any:
 
     Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536`` so that freed memory
     goes back to the system at once; setting it also fixes glibc's mmap threshold, so every
-    array above 128 kB (a batch's predictions) is mapped afresh and its pages faulted in: 14
-    times the page faults and 10% more time per evaluation in the search's workers
-    (benchmarks/scaling.py). These workers start without it. Workers of your own cluster
+    array above 128 kB (a batch's predictions) is mapped afresh and its pages faulted in: 12
+    times the page faults and 9% more CPU per evaluation in the search's workers
+    (docs/results/2026-12-07/dask-overhead). These workers start without it. Workers of your own cluster
     run faster without it too: ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_:
     null`` in their Dask configuration."""
     import dask
