@@ -87,9 +87,10 @@ def local_cluster(n_workers: int) -> Any:
     goes back to the system at once; setting it also fixes glibc's mmap threshold, so every
     array above 128 kB (a batch's predictions) is mapped afresh and its pages faulted in: 12
     times the page faults and 9% more CPU per evaluation in the search's workers
-    (docs/results/2026-12-07/dask-overhead). These workers start without it. Workers of your own cluster
-    run faster without it too: ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_:
-    null`` in their Dask configuration."""
+    (docs/results/2026-12-07/dask-overhead). These workers start without it. Workers of your
+    own cluster run faster without it too:
+    ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`` in their Dask
+    configuration."""
     import dask
 
     distributed = import_distributed()
