@@ -56,6 +56,10 @@ _SAVED_PARAMS = (
 
 _ONE = object()  # `_by_output`'s answer for a single-output fit
 
+# islands per worker when n_islands is None (see the n_islands parameter for the evidence)
+ISLANDS_PER_WORKER = 8
+TEMPLATE_ISLANDS_PER_WORKER = 4
+
 
 def _variable_names(columns: Sequence[object], taken: Sequence[str] = ()) -> list[str]:
     """Column names turned into identifiers the printer and parser accept (none of ``taken``)."""
@@ -165,10 +169,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     population_size : int, default 100
         Members of each island.
     n_islands : int, optional
-        Number of islands (default ``8 * n_jobs``). Each worker evaluates the children of
-        all its islands in one batch, so more islands per worker amortise the per-call cost
-        of evaluation and LM; on ten Feynman problems 8 islands per worker found the same
-        laws as 2 in less time (docs/history.md#islands-per-worker-tuning-runs-commit-ef75fef).
+        Number of islands (default ``8 * n_jobs``, ``4 * n_jobs`` with a ``template``). Each
+        worker evaluates the children of all its islands in one batch, so more islands per
+        worker amortise the per-call cost of evaluation and LM; on ten Feynman problems 8
+        islands per worker found the same laws as 2 in less time
+        (docs/history.md#islands-per-worker-tuning-runs-commit-ef75fef). A template's holes
+        are small searches, where an island's pace counts for more than their number: on
+        twelve template laws 4 per worker found as many as 8, in less time on most, and 2
+        found fewer (docs/results/2026-12-07/template-islands/).
     n_jobs : int, optional
         Worker processes (default: all cores). ``1`` runs in this process; negative values
         count back from all cores as in scikit-learn (``-1`` all, ``-2`` all but one).
@@ -434,8 +442,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         ops = resolve_operators(self.operators)
         max_size = check_int(self.max_size, "max_size", low=1, what="nodes")
         population_size = check_int(self.population_size, "population_size", low=10)
+        per_worker = ISLANDS_PER_WORKER if self.template is None else TEMPLATE_ISLANDS_PER_WORKER
         n_islands = check_int(self.n_islands, "n_islands", low=1, none_ok=True,
-                              hint=f"None gives 8 per worker ({8 * n_jobs})")
+                              hint=f"None gives {per_worker} per worker ({per_worker * n_jobs})")
         check_number(self.time_limit, "time_limit", low=0, low_open=True, none_ok=True,
                      what="seconds")
         check_int(self.max_evals, "max_evals", low=1, none_ok=True, what="formula evaluations")
@@ -476,7 +485,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             complexities=table,
             batch_size=batch_size if check_bool(self.batching, "batching") else None,
             operators=ops, max_size=max_size, population_size=population_size,
-            n_islands=8 * n_jobs if n_islands is None else n_islands, parsimony=parsimony,
+            n_islands=per_worker * n_jobs if n_islands is None else n_islands, parsimony=parsimony,
             optimize_probability=optimize_probability,
             linear_scaling=check_bool(self.linear_scaling, "linear_scaling"),
             lm_rows=lm_rows, migration_interval=migration_interval,
@@ -521,7 +530,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         """
         n_jobs = self._n_jobs()  # the parameters first: a typo fails before the data are read
         cluster = check_cluster(self.cluster)
-        if cluster is not None:  # islands default to 8 per worker of the cluster
+        if cluster is not None:  # islands default to a number per worker of the cluster
             n_jobs = cluster_workers(cluster, n_jobs)
         config = self._config(n_jobs)
         y, outputs = _outputs.split_targets(y)

@@ -89,8 +89,12 @@ class TemplateGrammar:
     def random_tree(self, rng: random.Random, size: int) -> Program:
         """A formula of the template with random holes of about ``size`` nodes together."""
         per = max(1, size // max(1, len(self.holes)))
-        holes = [g.random_tree(rng, rng.randint(1, max(1, per + 2))) for g in self.holes]
-        return self.template.compose(holes)
+        holes = [simplify(g.random_tree(rng, rng.randint(1, max(1, per + 2))), self.operators)
+                 for g in self.holes]
+        # built from its parts, simplified hole by hole: the search need not find them again
+        p = self.template.composed(holes, [1.0] * self.template.n_params)
+        p.__dict__["_template_simple"] = self.template
+        return p
 
     # --- one hole at a time ---------------------------------------------------------
 
