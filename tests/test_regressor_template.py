@@ -122,8 +122,11 @@ def test_template_fit_recovers_the_law_and_keeps_the_form(gauss):
         f, g = t.split(p)[0]
         # each hole uses only its variables (split checks it; and the holes are in their own)
         assert (f.args[f.codes == VAR] < 2).all() and (g.args[g.codes == VAR] < 1).all()
-    # no decomposition ran: its tests would search parts in another form
-    assert [b["kind"] for b in model.decomposition_["branches"]] == ["plain"]
+    # only the symmetry tests inside the functions may run (the rest would search parts in
+    # another form), and 200 rows are too few for them
+    branches = model.decomposition_["branches"]
+    assert [b["kind"] for b in branches] == ["symmetry", "plain"]
+    assert "rows" in branches[0]["skipped"]
 
 
 def test_question_marks_are_fitted_and_numbers_stay(gauss):
@@ -212,3 +215,47 @@ def test_warm_start_goes_on_within_the_form(gauss):
     assert model.n_evals_ > n
     t = Template.parse("f(x0, x1) * exp(g(x2))", NAMES)
     assert all(t.matches(p) for p in model.programs_)
+
+
+# --- symmetries inside the functions -------------------------------------------------------
+
+def test_only_variables_of_one_function_alone_may_merge():
+    from eurisko._decompose import _own_columns
+
+    names = [f"x{i}" for i in range(6)]
+    t = Template.parse("f(x0, x1) * exp(g(x1, x2, x3)) + x4 * h(x4, x5)", names)
+    # x1 is in two functions and x4 in the outer form: a symmetry in them is not a function's
+    assert _own_columns(t) == {0: 0, 2: 1, 3: 1, 5: 2}
+
+
+def test_a_symmetry_inside_a_function_is_found_and_written_back_in_the_form():
+    """y depends on x1 and x2 only through x2 - x1, inside g: the tests merge the pair, the
+    search on the merged table finds g of one variable, and the law comes back in the user's
+    variables with the template's form. Fails if the tests do not run with a template, if
+    they test pairs outside one function, or if the write-back breaks the form."""
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.uniform(1, 3, 600), rng.uniform(-2, 2, 600),
+                         rng.uniform(-2, 2, 600)])
+    y = X[:, 0] * np.exp(-0.5 * (X[:, 2] - X[:, 1]) ** 2)
+    tmpl = "f(x0) * exp(g(x0, x1, x2))"
+    model = quick(template=tmpl, max_evals=60000, exact_fit_tol=1e-12).fit(X, y)
+    sym = model.decomposition_["branches"][0]
+    assert sym["kind"] == "symmetry" and len(sym["accepted"]) == 1, sym
+    assert sorted(p for q in sym["tested"] for p in q["pair"]).count("x0") == 0, sym["tested"]
+    assert sym["searches"][0]["template"].startswith("f(x0) * exp(g(x0, ")
+    assert model.decomposition_["found_by"] == "symmetry"
+    assert _exact(model, "x0*exp(-(x2 - x1)**2/2)"), model.pareto_front_
+    t = Template.parse(tmpl, NAMES)
+    assert all(t.parts(p) is not None for p in model.programs_)
+
+
+def test_a_guess_writes_the_templates_numbers_as_numbers(recwarn):
+    """The template's plain numbers are columns while searching; a user's guess has them as
+    numbers and must still count as of the form (it was left out with a warning)."""
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.5, 2.0, (100, 2))
+    y = X[:, 0] * (np.exp(X[:, 1] / 2) - 1)
+    model = quick(template="f(x0) * (exp(g(x1)) - 1)", max_evals=500).fit(
+        X, y, guesses=["x0*(exp(0.4*x1) - 1)"])
+    assert not [w for w in recwarn if "template's form" in str(w.message)]
+    assert model.pareto_front_["r2"].iloc[model.best_index_] > 1 - 1e-12

@@ -58,7 +58,8 @@ def _share(budget: float | None, share: float, spent: float = 0.0) -> float | No
     return None if budget is None else max(share * budget - spent, 1e-3)
 
 
-def _surrogate(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, str]:
+def _surrogate(X: np.ndarray, y: np.ndarray, seed: int, max_rows: int = 1000
+               ) -> tuple[Any, str]:
     """A surrogate good enough to judge a symmetry, and the function of ``y`` it models.
 
     A symmetry of ``f`` is one of ``g(f)`` for any ``g`` strictly monotone on the values of
@@ -67,12 +68,12 @@ def _surrogate(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, str]:
     from eurisko.physics import fit_surrogate
     from eurisko.physics.separability import MAX_RELATIVE_ERROR
 
-    s = fit_surrogate(X, y, random_state=seed)
+    s = fit_surrogate(X, y, max_rows=max_rows, random_state=seed)
     if s.relative_error <= MAX_RELATIVE_ERROR or not (np.all(y > 0) or np.all(y < 0)):
         return s, "y"
     best = (s, "y")
     for space, t in (("y^2", y * y), ("1/y", 1.0 / y)):
-        other = fit_surrogate(X, t, random_state=seed)
+        other = fit_surrogate(X, t, max_rows=max_rows, random_state=seed)
         if other.relative_error < best[0].relative_error:
             best = (other, space)
         if other.relative_error <= MAX_RELATIVE_ERROR:
@@ -180,12 +181,15 @@ def _done(state: _State) -> _branches.Branches:
     return state.out
 
 
-def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state: _State
-                  ) -> tuple[Any, Any]:
+def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state: _State,
+                  allowed: Callable[[Any, int, int], bool] | None = None,
+                  max_rows: int = 1000) -> tuple[Any, Any]:
     """Rounds of symmetry tests on the table: translation and, without units, scaling (of
     positive columns) on one surrogate per round; returns the table with the accepted pairs
     merged (differences, ratios) and the last surrogate of ``y`` itself on it (None when the
-    last one modelled another function of ``y``), which the separation tests reuse."""
+    last one modelled another function of ``y``), which the separation tests reuse.
+    ``allowed(table, i, j)``: whether columns ``i`` and ``j`` of the round's table may merge
+    (None: any pair); ``max_rows``: the surrogate's rows."""
     import sympy as sp
 
     from eurisko.physics import structure_tests
@@ -204,16 +208,19 @@ def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state:
         if len(live) < 2:
             break
         lunits = None if table.units is None else [table.units[c] for c in live]
-        pairs = candidate_pairs(Xr[:, live], lunits,
-                                MAX_PAIRS if lunits is None else MAX_PAIRS_WITH_UNITS)
+        cap = MAX_PAIRS if lunits is None else MAX_PAIRS_WITH_UNITS
+        pairs = _kept(candidate_pairs(Xr[:, live], lunits, len(live) ** 2), cap, allowed,
+                      table, live)
         ratios: list[tuple[int, int]] = []
         if lunits is None:  # with units the dimensional analysis makes the ratios
             pos = [k for k, c in enumerate(live) if (Xr[:, c] > 0).all()]
-            ratios = [(pos[i], pos[j]) for i, j in
-                      candidate_pairs(Xr[:, [live[k] for k in pos]], None, MAX_SCALING_PAIRS)]
+            ratios = _kept([(pos[i], pos[j]) for i, j in
+                            candidate_pairs(Xr[:, [live[k] for k in pos]], None,
+                                            len(pos) ** 2)], MAX_SCALING_PAIRS, allowed,
+                           table, live)
         if not pairs and not ratios:
             break
-        surrogate, space = _surrogate(Xr[:, live], yr, seed)
+        surrogate, space = _surrogate(Xr[:, live], yr, seed, max_rows)
         entry["surrogate"] = f"{surrogate.description} (of {space})"
         evidence = structure_tests(surrogate, Xr[:, live], kinds=("translation",), pairs=pairs,
                                    random_state=seed) if pairs else []
@@ -244,6 +251,15 @@ def _translations(table: Any, y: np.ndarray, rows: np.ndarray, seed: int, state:
     entry["columns"] = list(table.names)
     entry["test_seconds"] = entry["seconds"] = time.monotonic() - t0
     return table, (surrogate if space == "y" else None)
+
+
+def _kept(pairs: list[tuple[int, int]], cap: int,
+          allowed: Callable[[Any, int, int], bool] | None, table: Any, live: list[int]
+          ) -> list[tuple[int, int]]:
+    """The first ``cap`` of ``pairs`` (indices into ``live``) that ``allowed`` lets merge."""
+    if allowed is not None:
+        pairs = [(i, j) for i, j in pairs if allowed(table, live[i], live[j])]
+    return pairs[:cap]
 
 
 def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_name: str,
@@ -413,3 +429,137 @@ def _separation(table: Any, y: np.ndarray, rows: np.ndarray, surrogate: Any, see
         n_evals += 50
     state.add(programs, entry, n_evals)
     entry["seconds"] = time.monotonic() - t0
+
+
+# --- symmetries inside a template's functions ------------------------------------------------
+
+# The surrogate's rows for the tests inside a template: the largest table of the tests'
+# calibration (`eurisko.physics.separability`), at an eighth of the cost of 1000 rows. A
+# template's search is fast, so the tests must be cheap to be worth their time.
+TEMPLATE_SURROGATE_ROWS = 500
+
+
+def run_template(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str],
+                 template: Any, make_model: Callable[..., Any],
+                 operators: Sequence[str] | None, time_limit: float | None,
+                 max_evals: int | None, loss_threshold: float | None,
+                 exact_loss: float | None, progress: Callable[[SearchProgress], None] | None,
+                 random_state: int | None) -> tuple[_branches.Branches, bool]:
+    """The symmetry tests inside the functions of a ``template``: ``(found, exact)``.
+
+    A pair of variables that only one function of the template uses (``theta`` and
+    ``theta1`` in ``f(sigma) * exp(g(sigma, theta, theta1))``) is tested for a translation and
+    a scaling symmetry of ``y``, as the free search's tests do. Since no other part of the
+    formula sees the pair, a symmetry of ``y`` in it is one of that function (as far as the
+    rest of the formula lets ``y`` tell), so an accepted pair becomes one column in that
+    function's call, and a template search on the merged table finds a function of fewer
+    variables. Its formulas come back in the user's variables, written function by
+    function, so that they keep the template's form, as guesses for the template search on
+    the raw data (which re-fits and scores them: a wrong merge costs time, nothing else).
+    Record kind ``"symmetry"``, as in `run`."""
+    from eurisko.physics.translation import Translated
+
+    out = _branches.Branches([], [])
+    t_start = time.monotonic()
+    rows = w > 0
+    owner = _own_columns(template)
+    by_hole: dict[int, int] = {}
+    for c, k in owner.items():
+        if np.ptp(X[rows, c]) > 0:
+            by_hole[k] = by_hole.get(k, 0) + 1
+    skip = ""
+    if int(rows.sum()) < MIN_ROWS:
+        skip = (f"{int(rows.sum())} rows: the structure tests need at least {MIN_ROWS} to "
+                "judge")
+    elif max(by_hole.values(), default=0) < 2:
+        skip = "no function of the template has two varying variables of its own"
+    if skip:
+        out.record.append({"kind": "symmetry", "skipped": skip, "seconds": 0.0})
+        return out, False
+    seed = 0 if random_state is None else int(random_state)
+    state = _State(out, X, y, w, names, operators, exact_loss, t_start)
+    column = {n: c for c, n in enumerate(names)}
+
+    def hole_of(table: Any, c: int) -> int | None:
+        """The function that owns every user variable of column ``c``, if one does."""
+        holes = {owner.get(column.get(s.name, -1)) for s in table.expressions[c].free_symbols}
+        return holes.pop() if len(holes) == 1 else None
+
+    def allowed(table: Any, i: int, j: int) -> bool:
+        k = hole_of(table, i)
+        return k is not None and k == hole_of(table, j)
+
+    table, _ = _translations(Translated.identity(X, names), y, rows, seed, state, allowed,
+                             TEMPLATE_SURROGATE_ROWS)
+    entry = out.record[-1]
+    if table.X.shape[1] == X.shape[1]:
+        return _done(state), False
+    t0 = time.monotonic()
+    # each function's columns of the merged table: those made of its variables alone
+    cols = [[k for k in range(len(table.names))
+             if {column.get(s.name) for s in table.expressions[k].free_symbols} <= set(vs)]
+            for vs in template.hole_vars]
+    merged = _merged_template(template, [[table.names[k] for k in ks] for ks in cols])
+    model = make_model(
+        template=merged,
+        time_limit=_share(time_limit, TRANSLATED_SHARE),
+        max_evals=None if max_evals is None else max(1, int(TRANSLATED_SHARE * max_evals)),
+        loss_threshold=loss_threshold,
+        progress=_branches._offset(progress, state.elapsed(), state.out.n_evals))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.fit(pd.DataFrame(table.X, columns=list(table.names)), y, sample_weight=w)
+    entry["searches"] = [{"kind": "inner", "template": merged,
+                          "stop_reason": model.stop_reason_, "n_evals": int(model.n_evals_)}]
+    inner = model._template
+    back = [_template_written_back(p, inner, template, table, cols, operators)
+            for p in model.programs_]
+    state.add(back, entry, int(model.n_evals_))
+    entry["seconds"] = entry["test_seconds"] + time.monotonic() - t0
+    return _done(state), state.exact
+
+
+def _own_columns(template: Any) -> dict[int, int]:
+    """The columns only one function of ``template`` uses (and not its outer form), with the
+    function's index."""
+    seen: dict[int, list[int]] = {}
+    for k, cols in enumerate(template.hole_vars):
+        for c in cols:
+            seen.setdefault(c, []).append(k)
+    outer = {arg for code, arg in template.outer if code == VAR}
+    return {c: ks[0] for c, ks in seen.items() if len(ks) == 1 and c not in outer}
+
+
+def _merged_template(template: Any, hole_names: Sequence[Sequence[str]]) -> str:
+    """``template``'s text with each function called with the names given (in order)."""
+    import re
+
+    text = template.text
+    for name, args in zip(template.hole_names, hole_names, strict=True):
+        text = re.sub(rf"\b{re.escape(name)}\s*\([^()]*\)", f"{name}({', '.join(args)})",
+                      text, count=1)
+    return text
+
+
+def _template_written_back(p: Program, inner: Any, template: Any, table: Any,
+                           hole_columns: Sequence[Sequence[int]],
+                           operators: Sequence[str] | None) -> Program | None:
+    """A formula of the merged template (``inner``, over ``table``'s columns) as one of the
+    user's ``template`` (written, over the user's columns), each function written back on
+    its own; None when a function cannot be (its operators)."""
+    import sympy as sp
+
+    from eurisko.expr.sympy_bridge import from_sympy, to_sympy
+
+    parts = inner.parts(p)
+    if parts is None:
+        return None
+    holes = []
+    for h, cols, user_cols in zip(parts[0], hole_columns, template.hole_vars, strict=True):
+        subs = {sp.Symbol(table.names[c], real=True): table.expressions[c] for c in cols}
+        try:
+            expr = to_sympy(h, [table.names[c] for c in cols]).xreplace(subs)
+            holes.append(from_sympy(expr, [template.names[c] for c in user_cols], operators))
+        except (ValueError, TypeError, ZeroDivisionError, NotImplementedError):
+            return None
+    return template.written(template.compose(holes, parts[1]))

@@ -645,10 +645,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if template is not None:
             from eurisko.expr.printing import to_string
 
-            for p in seeds:
-                if not template.matches(p):
+            kept = []
+            for p in seeds:  # (a guess writes the template's numbers as numbers)
+                q = template.searched(p)
+                if q is None:
                     warnings.warn(f"guess {to_string(p, names)!r} does not have the template's "
                                   f"form {template.text!r}; it is left out", stacklevel=3)
+                else:
+                    kept.append(q)
+            seeds = kept
         exact_loss = None if self.exact_fit_tol is None else self.exact_fit_tol * self.y_var_
         split, exact = _branches.Branches([], []), False
         if state is None and self.decompose and not scaling.identity:
@@ -660,6 +665,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 Xv, yv, w, names, units, y_unit, y_name, self._inner_model, config.operators,
                 self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress,
                 self.random_state)
+        elif state is None and self.decompose:
+            split, exact = _decompose.run_template(
+                Xv, yv, w, names, template, self._inner_model, config.operators,
+                self.time_limit, self.max_evals, self.loss_threshold, exact_loss, progress,
+                self.random_state)
+            split.guesses[:] = [q for p in split.guesses
+                               if (q := template.searched(p)) is not None]
         branches = _branches.run(
             reductions if state is None and not exact else [], self._inner_model, names,
             config.operators, Xv, yv, w, _less(self.time_limit, split.seconds, 1e-3),

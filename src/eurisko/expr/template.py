@@ -329,19 +329,33 @@ class Template:
                 new_consts.append(consts[a])
         return Program(np.array(codes), np.array(args), np.array(new_consts, dtype=np.float64))
 
+    def parts(self, p: Program) -> tuple[list[Program], list[float]] | None:
+        """`split` of ``p`` as the search holds it or as `written` gives it (the fixed numbers
+        as constants, as a user writes them in a guess); None when ``p`` is not of the form."""
+        parts = self.split(p)
+        if parts is None:
+            shape = self._find_shape(p, written=True)
+            if shape is None:
+                return None
+            parts = ([Program(c, a, p.consts[k]) for c, a, k in shape[0]],
+                     p.consts[shape[1]].tolist())
+        return parts
+
+    def searched(self, p: Program) -> Program | None:
+        """``p`` (of the form, either way: see `parts`) as the search holds it, the fixed
+        numbers as their columns; None when it is not of the form."""
+        parts = self.parts(p)
+        return None if parts is None else self.composed(*parts)
+
     def describe(self, p: Program, precision: int | None = None) -> dict | None:
         """Each hole of ``p`` as text in the data's names (``{"f": "x0 + x1^2", ...}``), and
         the ``?`` values under ``"?"``; ``p`` as the search holds it or as `written`. None
         when ``p`` is not of the form."""
         from eurisko.expr.printing import to_string
 
-        parts = self.split(p)
-        if parts is None:  # a formula as `written` gives it
-            shape = self._find_shape(p, written=True)
-            if shape is None:
-                return None
-            parts = ([Program(c, a, p.consts[k]) for c, a, k in shape[0]],
-                     p.consts[shape[1]].tolist())
+        parts = self.parts(p)
+        if parts is None:
+            return None
         out = {name: to_string(h, [self.names[c] for c in cols], precision=precision)
                for name, h, cols in zip(self.hole_names, parts[0], self.hole_vars, strict=True)}
         if self.n_params:

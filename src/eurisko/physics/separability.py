@@ -40,6 +40,7 @@ puts the parts' formulas back together. Call again on a part's data to split it 
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -277,12 +278,20 @@ def _choose_smoothing(rbf: _RBF, t: np.ndarray) -> float:
     return best[0]
 
 
-def _best_rbf(Z: np.ndarray, t: np.ndarray) -> tuple[float, _RBF | None]:
+def _best_rbf(Z: np.ndarray, t: np.ndarray, made: dict[str, _RBF] | None = None
+              ) -> tuple[float, _RBF | None]:
+    """The kernel with the smallest leave-one-out error for ``t``, at its best smoothing.
+    ``made``: the kernels' systems already built on ``Z`` (by kernel; filled here), since
+    they depend on ``Z`` alone: a second target on the same rows (``log|y|`` after ``y``)
+    costs no new eigendecomposition."""
     best: tuple[float, _RBF | None] = (math.inf, None)
+    made = {} if made is None else made
     for kernel in _KERNELS:
         if len(Z) < 2 * len(_exponents(Z.shape[1], _KERNELS[kernel][1])) + 5:
             continue
-        rbf = _RBF(Z, kernel)
+        if kernel not in made:
+            made[kernel] = _RBF(Z, kernel)
+        rbf = copy.copy(made[kernel])  # the arrays shared, the smoothing its own
         loo = _choose_smoothing(rbf, t)
         if loo < best[0]:
             best = (loo, rbf)
@@ -352,10 +361,11 @@ def _fit_surrogate(X: np.ndarray, y: np.ndarray, max_rows: int, n_replicates: in
     if np.all(y > 0) or np.all(y < 0):
         spaces.append((float(np.sign(y[0])), np.log(np.abs(y))))
     best = None
+    made: dict[str, _RBF] = {}
     for sign, u in spaces:
         u_mean, u_sd = float(u.mean()), float(u.std())
         t = (u - u_mean) / u_sd
-        loo, rbf = _best_rbf(Z, t)
+        loo, rbf = _best_rbf(Z, t, made)
         if rbf is None:
             raise ValueError(f"X has {n} rows for {d} variables: too few for a surrogate; give "
                              f"at least {2 * (d + 1) + 5}, and a few hundred to judge "
