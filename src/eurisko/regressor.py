@@ -175,8 +175,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         islands per worker found the same laws as 2 in less time
         (docs/history.md#islands-per-worker-tuning-runs-commit-ef75fef). A template's holes
         are small searches, where an island's pace counts for more than their number: on
-        twelve template laws 4 per worker found as many as 8, in less time on most, and 2
-        found fewer (docs/results/2026-12-07/template-islands/).
+        twelve template laws outside the template bar (2 seeds, 20 s) 4 per worker was faster
+        than 8 on 8 of them and found 19 of 24 against 20; 2 per worker found 16
+        (docs/results/2026-12-07/template-islands/islands.txt).
     n_jobs : int, optional
         Worker processes (default: all cores). ``1`` runs in this process; negative values
         count back from all cores as in scikit-learn (``-1`` all, ``-2`` all but one).
@@ -255,10 +256,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         with the others (``f(x0) * exp(?*g(x1))``); plain numbers stay as written. The
         functions evolve together, one formula per candidate, and every front formula has
         the form (`eurisko.search.template`); ``max_size`` counts the whole formula, the outer
-        form included. A template turns off ``linear_scaling`` and
-        ``decompose`` (both would change the outer form) and the scaling of extreme
-        magnitudes; it cannot be combined with ``X_units``/``y_units``. ``guesses`` must
-        have the template's form (others are left out).
+        form included. A template turns off ``linear_scaling``, the scaling of extreme
+        magnitudes and ``decompose`` (each would change the outer form) but for its symmetry
+        tests, which run inside each function on the variables it alone uses
+        (`eurisko._decompose.run_template`); it cannot be combined with
+        ``X_units``/``y_units``. ``guesses`` must have the template's form, its numbers
+        written as numbers (others are left out).
     decompose : bool, default True
         Before the plain search, test the data for symmetries and separability and walk small
         tables exhaustively (`decomposition_`; with units, the dimensionless problems run
