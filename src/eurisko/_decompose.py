@@ -296,19 +296,31 @@ def _search_translated(table: Any, units: Sequence[Any] | None, y_unit: Any, y_n
         if exact:
             entry["transform"] = tags[0]
             return
-    model = make_model(
-        time_limit=_share(time_limit, TRANSLATED_SHARE),
-        max_evals=None if max_evals is None else max(1, int(TRANSLATED_SHARE * max_evals)),
-        loss_threshold=loss_threshold,
-        progress=_branches._offset(progress, state.elapsed(), state.out.n_evals))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model.fit(pd.DataFrame(table.X, columns=list(table.names)), state.y,
-                  sample_weight=state.w, guesses=seeds)
+    model = _translated_fit(table, state, make_model, time_limit, max_evals, loss_threshold,
+                            progress, seeds)
     entry["searches"] = [{"kind": "inner", "stop_reason": model.stop_reason_,
                           "n_evals": int(model.n_evals_)}]
     state.add([table.write_back(p, state.operators) for p in model.programs_], entry,
               int(model.n_evals_))
+
+
+def _translated_fit(table: Any, state: _State, make_model: Callable[..., Any],
+                    time_limit: float | None, max_evals: int | None,
+                    loss_threshold: float | None,
+                    progress: Callable[[SearchProgress], None] | None,
+                    guesses: Sequence[Program], **params: Any) -> Any:
+    """An inner fit of the merged table, with the translated problem's share of the budget
+    (``params``: further settings of the inner estimator)."""
+    model = make_model(
+        time_limit=_share(time_limit, TRANSLATED_SHARE),
+        max_evals=None if max_evals is None else max(1, int(TRANSLATED_SHARE * max_evals)),
+        loss_threshold=loss_threshold,
+        progress=_branches._offset(progress, state.elapsed(), state.out.n_evals), **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.fit(pd.DataFrame(table.X, columns=list(table.names)), state.y,
+                  sample_weight=state.w, guesses=list(guesses))
+    return model
 
 
 def _walk(X: np.ndarray, state: _State, time_limit: float | None, max_evals: int | None,
@@ -500,15 +512,8 @@ def run_template(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[st
              if {column.get(s.name) for s in table.expressions[k].free_symbols} <= set(vs)]
             for vs in template.hole_vars]
     merged = _merged_template(template, [[table.names[k] for k in ks] for ks in cols])
-    model = make_model(
-        template=merged,
-        time_limit=_share(time_limit, TRANSLATED_SHARE),
-        max_evals=None if max_evals is None else max(1, int(TRANSLATED_SHARE * max_evals)),
-        loss_threshold=loss_threshold,
-        progress=_branches._offset(progress, state.elapsed(), state.out.n_evals))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model.fit(pd.DataFrame(table.X, columns=list(table.names)), y, sample_weight=w)
+    model = _translated_fit(table, state, make_model, time_limit, max_evals, loss_threshold,
+                            progress, [], template=merged)
     entry["searches"] = [{"kind": "inner", "template": merged,
                           "stop_reason": model.stop_reason_, "n_evals": int(model.n_evals_)}]
     inner = model._template
