@@ -89,8 +89,9 @@ def register(sub: Any) -> None:
     fit.add_argument("--template", metavar="FORM",
                      help="a fixed outer form whose functions are searched, e.g. "
                           "'f(x1, x2) * exp(g(x3))': f over x1, x2 only, g over x3 only; ? is "
-                          "a fitted constant, plain numbers stay fixed (turns off "
-                          "decomposition and linear scaling; not with --units)")
+                          "a fitted constant, plain numbers stay fixed (turns off linear "
+                          "scaling and the decomposition but for its symmetry tests inside "
+                          "each function; not with --units)")
     fit.add_argument("--model-selection", metavar="RULE",
                      help="how the formula is picked from the front: auto (default: bic, "
                           "inside best's 1.5x window from 100 rows on), best, accuracy, "

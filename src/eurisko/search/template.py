@@ -73,9 +73,14 @@ class TemplateGrammar:
     def _with_hole(self, holes: list[Program], params: list[float], k: int, h: Program
                    ) -> Program:
         """The formula with hole ``k`` replaced by ``h`` simplified (the other holes are
-        already simple), marked so that `simplified` leaves it as it is."""
+        already simple)."""
         holes = list(holes)
         holes[k] = simplify(h, self.operators)
+        return self._simple(holes, params)
+
+    def _simple(self, holes: list[Program], params: Sequence[float]) -> Program:
+        """The formula of simplified ``holes``, built from its parts (the search need not
+        find them again) and marked so that `simplified` leaves it as it is."""
         p = self.template.composed(holes, params)
         p.__dict__["_template_simple"] = self.template
         return p
@@ -91,10 +96,7 @@ class TemplateGrammar:
         per = max(1, size // max(1, len(self.holes)))
         holes = [simplify(g.random_tree(rng, rng.randint(1, max(1, per + 2))), self.operators)
                  for g in self.holes]
-        # built from its parts, simplified hole by hole: the search need not find them again
-        p = self.template.composed(holes, [1.0] * self.template.n_params)
-        p.__dict__["_template_simple"] = self.template
-        return p
+        return self._simple(holes, [1.0] * self.template.n_params)
 
     # --- one hole at a time ---------------------------------------------------------
 

@@ -364,11 +364,12 @@ def tidied(programs: list[Program], losses: np.ndarray, evaluate: Losses, tolera
     so the outer form stays as the user wrote it."""
     programs, losses = list(programs), np.array(losses, dtype=float, copy=True)
     more = () if template is None else (lambda p: sympy_shorter(p, operators),)
-    for bare in (*more,lambda p: reciprocal_roots(p, operators),
-                    lambda p: expanded(p, operators),
-                    lambda p: exp_roots(p, operators),
-                    lambda p: positive_form(p, operators),
-                    lambda p: None if snapped(p) is None else _snapped_simple(p, operators)):
+    for bare in (*more,
+                 lambda p: reciprocal_roots(p, operators),
+                 lambda p: expanded(p, operators),
+                 lambda p: exp_roots(p, operators),
+                 lambda p: positive_form(p, operators),
+                 lambda p: None if snapped(p) is None else _snapped_simple(p, operators)):
         rewrite = bare if template is None else (
             lambda p, r=bare: template.holewise(lambda _, h: r(h), p))
         trial = {i: q for i, p in enumerate(programs)
